@@ -1,0 +1,195 @@
+/**
+ * Level-2 BLAS kernels: matrix–vector operations on row-major `Matrix` records.
+ *
+ * All write into caller-given outputs and never allocate. Row-wise loops use the
+ * shared eight-accumulator reductions of `internal/level1.ts`, so row i of
+ * `gemv` equals `dot(row i, x)` bit for bit.
+ *
+ * @since 0.1.0
+ */
+import { DimensionMismatch, Singular } from "./Errors.ts"
+import { axpyAt, dotAt, scalAt } from "./internal/level1.ts"
+import { wasm } from "./internal/wasm/runtime.ts"
+import type { Matrix } from "./Matrix.ts"
+
+const heap = wasm?.heap
+const simd = wasm?.kernels
+
+const checkLength = (operation: string, what: string, x: Float64Array, n: number): void => {
+  if (x.length !== n) throw new DimensionMismatch({ operation, what, expected: [n], actual: [x.length] })
+}
+
+/** y ← βy, with β = 0 meaning "overwrite" (BLAS semantics: NaN in y is not kept). */
+const scaleOutput = (beta: number, y: Float64Array, n: number): void => {
+  if (beta === 0) y.fill(0, 0, n)
+  else if (beta !== 1) scalAt(n, beta, y, 0)
+}
+
+/**
+ * y ← α·A·x + β·y for an m × n matrix A (x of length n, y of length m).
+ * β = 0 overwrites y.
+ *
+ * @throws DimensionMismatch when x or y does not fit A.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const gemv = (alpha: number, A: Matrix, x: Float64Array, beta: number, y: Float64Array): void => {
+  const { rows: m, cols: n, data: a } = A
+  checkLength("gemv", "x", x, n)
+  checkLength("gemv", "y", y, m)
+  if (simd !== undefined && heap!.contains(a) && heap!.contains(x) && heap!.contains(y)) {
+    simd.gemv(m, n, alpha, a.byteOffset, x.byteOffset, beta, y.byteOffset)
+    return
+  }
+  if (beta === 0) {
+    for (let i = 0; i < m; i++) y[i] = alpha * dotAt(n, a, i * n, x, 0)
+  } else {
+    for (let i = 0; i < m; i++) y[i] = alpha * dotAt(n, a, i * n, x, 0) + beta * y[i]!
+  }
+}
+
+/**
+ * y ← α·Aᵀ·x + β·y for an m × n matrix A (x of length m, y of length n).
+ * Computed as β·y followed by the row updates y += (α xᵢ)·Aᵢ in order of i, the
+ * cache-friendly order for row-major storage.
+ *
+ * @throws DimensionMismatch when x or y does not fit A.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const gemvT = (alpha: number, A: Matrix, x: Float64Array, beta: number, y: Float64Array): void => {
+  const { rows: m, cols: n, data: a } = A
+  checkLength("gemvT", "x", x, m)
+  checkLength("gemvT", "y", y, n)
+  scaleOutput(beta, y, n)
+  if (simd !== undefined && heap!.contains(a) && heap!.contains(x) && heap!.contains(y)) {
+    simd.gemvTUpdate(m, n, alpha, a.byteOffset, x.byteOffset, y.byteOffset)
+    return
+  }
+  let i = 0
+  // Four rows per sweep over y: one load and store of y per four updates, with
+  // the additions still in the order of i.
+  for (; i + 4 <= m; i += 4) {
+    const t0 = alpha * x[i]!
+    const t1 = alpha * x[i + 1]!
+    const t2 = alpha * x[i + 2]!
+    const t3 = alpha * x[i + 3]!
+    const r0 = i * n
+    const r1 = r0 + n
+    const r2 = r1 + n
+    const r3 = r2 + n
+    for (let j = 0; j < n; j++) {
+      y[j] = y[j]! + t0 * a[r0 + j]! + t1 * a[r1 + j]! + t2 * a[r2 + j]! + t3 * a[r3 + j]!
+    }
+  }
+  for (; i < m; i++) axpyAt(n, alpha * x[i]!, a, i * n, y, 0)
+}
+
+/**
+ * Rank-1 update A ← A + α·x·yᵀ (x of length m, y of length n).
+ *
+ * @throws DimensionMismatch when x or y does not fit A.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const ger = (alpha: number, x: Float64Array, y: Float64Array, A: Matrix): void => {
+  const { rows: m, cols: n, data: a } = A
+  checkLength("ger", "x", x, m)
+  checkLength("ger", "y", y, n)
+  for (let i = 0; i < m; i++) {
+    const t = alpha * x[i]!
+    if (t !== 0) axpyAt(n, t, y, 0, a, i * n)
+  }
+}
+
+/**
+ * y ← α·A·x + β·y for a symmetric n × n A, reading only its lower triangle
+ * (entries with row ≥ column), as BLAS dsymv with uplo = 'L'.
+ *
+ * @throws DimensionMismatch when A is not square or x, y do not fit.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const symv = (alpha: number, A: Matrix, x: Float64Array, beta: number, y: Float64Array): void => {
+  const { rows: n, data: a } = A
+  if (A.cols !== n)
+    throw new DimensionMismatch({ operation: "symv", what: "A", expected: [n, n], actual: [n, A.cols] })
+  checkLength("symv", "x", x, n)
+  checkLength("symv", "y", y, n)
+  scaleOutput(beta, y, n)
+  for (let i = 0; i < n; i++) {
+    const row = i * n
+    const t = alpha * x[i]!
+    // Strictly-lower part of row i serves both y_i (as A_ij x_j) and y_j (as A_ji x_i).
+    axpyAt(i, t, a, row, y, 0)
+    y[i] = y[i]! + t * a[row + i]! + alpha * dotAt(i, a, row, x, 0)
+  }
+}
+
+/**
+ * Options of the triangular solves `trsv` and `trsm`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface TriangularOptions {
+  /** Use the lower triangle (true) or the upper triangle (false) of A. */
+  readonly lower: boolean
+  /** Solve with Aᵀ instead of A. Default false. */
+  readonly transpose?: boolean
+  /** Take the diagonal of A to be ones (it is not read). Default false. */
+  readonly unitDiagonal?: boolean
+}
+
+/** Throws `Singular` at the first zero diagonal entry of a triangular A. */
+export const assertNonzeroDiagonal = (operation: string, A: Matrix): void => {
+  const n = A.rows
+  for (let i = 0; i < n; i++) {
+    if (A.data[i * n + i] === 0) throw new Singular({ operation, index: i })
+  }
+}
+
+/**
+ * Solves op(A)·x = b in place (b is overwritten by x) for a triangular n × n A,
+ * op(A) = A or Aᵀ. Forward substitution for lower/not-transposed and
+ * upper/transposed, back substitution otherwise; every inner loop runs along a
+ * row of A.
+ *
+ * @throws DimensionMismatch when A is not square or b does not fit.
+ * @throws Singular when a diagonal entry is zero (and `unitDiagonal` is off).
+ * @category kernels
+ * @since 0.1.0
+ */
+export const trsv = (A: Matrix, b: Float64Array, options: TriangularOptions): void => {
+  const { rows: n, data: a } = A
+  if (A.cols !== n)
+    throw new DimensionMismatch({ operation: "trsv", what: "A", expected: [n, n], actual: [n, A.cols] })
+  checkLength("trsv", "b", b, n)
+  const unit = options.unitDiagonal === true
+  if (!unit) assertNonzeroDiagonal("trsv", A)
+  const transpose = options.transpose === true
+  if (options.lower && !transpose) {
+    for (let i = 0; i < n; i++) {
+      const s = b[i]! - dotAt(i, a, i * n, b, 0)
+      b[i] = unit ? s : s / a[i * n + i]!
+    }
+  } else if (!options.lower && !transpose) {
+    for (let i = n - 1; i >= 0; i--) {
+      const s = b[i]! - dotAt(n - 1 - i, a, i * n + i + 1, b, i + 1)
+      b[i] = unit ? s : s / a[i * n + i]!
+    }
+  } else if (options.lower && transpose) {
+    // Lᵀx = b: x_i is final once the rows below have been eliminated.
+    for (let i = n - 1; i >= 0; i--) {
+      const xi = unit ? b[i]! : b[i]! / a[i * n + i]!
+      b[i] = xi
+      axpyAt(i, -xi, a, i * n, b, 0)
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const xi = unit ? b[i]! : b[i]! / a[i * n + i]!
+      b[i] = xi
+      axpyAt(n - 1 - i, -xi, a, i * n + i + 1, b, i + 1)
+    }
+  }
+}

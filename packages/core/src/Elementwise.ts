@@ -1,0 +1,119 @@
+/**
+ * Elementwise kernels: out ← x ∘ y for the four arithmetic operations, scalar
+ * shifts, clamping, and the diagonal scalings diag(d)·A and A·diag(d) that
+ * Sinkhorn-type and preconditioned methods apply every iteration.
+ *
+ * Outputs may alias inputs (`add(x, y, x)` is x += y).
+ *
+ * @since 0.1.0
+ */
+import { DimensionMismatch } from "./Errors.ts"
+import { scalAt } from "./internal/level1.ts"
+import type { Matrix } from "./Matrix.ts"
+
+const check3 = (operation: string, x: Float64Array, y: Float64Array, out: Float64Array): void => {
+  if (y.length !== x.length)
+    throw new DimensionMismatch({ operation, what: "y", expected: [x.length], actual: [y.length] })
+  if (out.length !== x.length) {
+    throw new DimensionMismatch({ operation, what: "out", expected: [x.length], actual: [out.length] })
+  }
+}
+
+/**
+ * outᵢ ← xᵢ + yᵢ.
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const add = (x: Float64Array, y: Float64Array, out: Float64Array): void => {
+  check3("add", x, y, out)
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! + y[i]!
+}
+
+/**
+ * outᵢ ← xᵢ − yᵢ.
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const sub = (x: Float64Array, y: Float64Array, out: Float64Array): void => {
+  check3("sub", x, y, out)
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! - y[i]!
+}
+
+/**
+ * outᵢ ← xᵢ · yᵢ (Hadamard product).
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const mul = (x: Float64Array, y: Float64Array, out: Float64Array): void => {
+  check3("mul", x, y, out)
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! * y[i]!
+}
+
+/**
+ * outᵢ ← xᵢ / yᵢ.
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const div = (x: Float64Array, y: Float64Array, out: Float64Array): void => {
+  check3("div", x, y, out)
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! / y[i]!
+}
+
+/**
+ * outᵢ ← xᵢ + c.
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const addScalar = (x: Float64Array, c: number, out: Float64Array): void => {
+  check3("addScalar", x, x, out)
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! + c
+}
+
+/**
+ * outᵢ ← min(max(xᵢ, lower), upper).
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const clamp = (x: Float64Array, lower: number, upper: number, out: Float64Array): void => {
+  check3("clamp", x, x, out)
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!
+    out[i] = v < lower ? lower : Math.min(v, upper)
+  }
+}
+
+/**
+ * A ← diag(d)·A in place: row i scaled by dᵢ.
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const scaleRows = (A: Matrix, d: Float64Array): void => {
+  if (d.length !== A.rows) {
+    throw new DimensionMismatch({ operation: "scaleRows", what: "d", expected: [A.rows], actual: [d.length] })
+  }
+  for (let i = 0; i < A.rows; i++) scalAt(A.cols, d[i]!, A.data, i * A.cols)
+}
+
+/**
+ * A ← A·diag(d) in place: column j scaled by dⱼ.
+ *
+ * @category kernels
+ * @since 0.1.0
+ */
+export const scaleCols = (A: Matrix, d: Float64Array): void => {
+  if (d.length !== A.cols) {
+    throw new DimensionMismatch({ operation: "scaleCols", what: "d", expected: [A.cols], actual: [d.length] })
+  }
+  const { rows: m, cols: n, data: a } = A
+  for (let i = 0; i < m; i++) {
+    const o = i * n
+    for (let j = 0; j < n; j++) a[o + j] = a[o + j]! * d[j]!
+  }
+}

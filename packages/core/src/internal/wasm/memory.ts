@@ -1,0 +1,148 @@
+/**
+ * The WebAssembly linear memory that core's arrays live in, and its allocator.
+ *
+ * Design (see the package README, "Memory"):
+ * - One *shared* `WebAssembly.Memory` with a declared maximum (4 GiB). Growing a
+ *   shared memory never detaches its buffer, so every array handed out earlier
+ *   stays valid; V8 reserves the address range up front and grows in place.
+ * - Blocks are handed out in power-of-two size classes (≥ 64 bytes, 16-byte
+ *   aligned for SIMD loads) from a bump pointer, and returned to per-class free
+ *   lists. Reuse is exact-class, so there is no fragmentation bookkeeping; the
+ *   price is at most 2× slack per array.
+ * - Arrays are returned by an explicit `free`, or by a `FinalizationRegistry`
+ *   once unreachable. A `subarray` view keeps its parent reachable (a WeakMap
+ *   from view to parent), so the registry never frees memory a view still shows.
+ * - Past a soft limit the allocator stops growing the memory and hands out
+ *   ordinary heap arrays instead; those count towards V8's heap, so the
+ *   collector runs, the registry returns dead blocks, and wasm allocation resumes.
+ *   A long loop of allocations therefore stays bounded.
+ */
+
+const PAGE_BYTES = 65536
+/** 4 GiB: the whole 32-bit address space of wasm32. */
+const MAXIMUM_PAGES = 65536
+const MIN_CLASS = 6 // 64 bytes
+/** Beyond this, allocate on the JS heap rather than grow (bytes). */
+const DEFAULT_SOFT_LIMIT = 2 ** 31
+
+export interface WasmHeap {
+  readonly memory: WebAssembly.Memory
+  /** Allocates a zeroed array of n doubles in linear memory, or undefined past the soft limit. */
+  allocate(n: number): Float64Array | undefined
+  /** Returns an array's block to the free lists; a no-op for arrays not from this heap. */
+  free(x: Float64Array): boolean
+  /** True when `x` lies in this heap's memory (kernels may run on it in place). */
+  contains(x: Float64Array): boolean
+  /** Bytes currently reserved by the memory. */
+  byteLength(): number
+  /** Bytes in live (not freed) blocks. */
+  liveBytes(): number
+  /** Allocates raw scratch bytes that are never freed (packing buffers). */
+  scratch(bytes: number): number
+}
+
+interface Block {
+  readonly address: number
+  readonly sizeClass: number
+}
+
+/**
+ * Arrays allocated in wasm memory. A subclass only so that `subarray` can tie a
+ * view's lifetime to its parent; `Symbol.species` is plain Float64Array, so
+ * views, `slice` and `map` produce ordinary Float64Arrays.
+ */
+const Float64ArrayLike: new (
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  length: number
+) => Float64Array<ArrayBufferLike> = Float64Array
+class WasmFloat64Array extends Float64ArrayLike {
+  static get [Symbol.species]() {
+    return Float64Array
+  }
+  override subarray(begin?: number, end?: number): Float64Array<ArrayBufferLike> {
+    const view = super.subarray(begin, end)
+    parentOf.set(view, this)
+    return view
+  }
+}
+const parentOf = new WeakMap<Float64Array, Float64Array>()
+
+export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: MAXIMUM_PAGES, shared: true })
+  // Every buffer object the memory has produced (one per growth).
+  const buffers = new WeakSet<ArrayBufferLike>([memory.buffer])
+  let current: ArrayBufferLike = memory.buffer
+  // Address 0 stays unused so that 0 never names a live block.
+  let top = 1024
+  let live = 0
+  const freeLists: number[][] = []
+  const blocks = new WeakMap<Float64Array, Block>()
+  const registry = new FinalizationRegistry<Block>((block) => release(block))
+
+  const release = (block: Block): void => {
+    live -= 2 ** block.sizeClass
+    ;(freeLists[block.sizeClass] ??= []).push(block.address)
+  }
+
+  const ensure = (end: number): boolean => {
+    const have = memory.buffer.byteLength
+    if (end <= have) return true
+    if (end > softLimit) return false
+    const pages = Math.ceil((end - have) / PAGE_BYTES)
+    // Grow geometrically so a sequence of allocations grows O(log) times
+    // (by half the current size), but never past the soft limit or the maximum.
+    const cap = Math.min(MAXIMUM_PAGES, Math.floor(softLimit / PAGE_BYTES)) - have / PAGE_BYTES
+    const want = Math.min(cap, Math.max(pages, Math.floor(have / PAGE_BYTES / 2)))
+    try {
+      memory.grow(Math.max(pages, want))
+    } catch {
+      return false
+    }
+    current = memory.buffer
+    buffers.add(current)
+    return true
+  }
+
+  const scratch = (bytes: number): number => {
+    const address = (top + 15) & ~15
+    if (!ensure(address + bytes)) throw new RangeError("descent: WebAssembly memory exhausted")
+    top = address + bytes
+    return address
+  }
+
+  return {
+    memory,
+    allocate: (n) => {
+      const bytes = Math.max(n * 8, 1)
+      const sizeClass = Math.max(MIN_CLASS, Math.ceil(Math.log2(bytes)))
+      let address = freeLists[sizeClass]?.pop()
+      if (address === undefined) {
+        const size = 2 ** sizeClass
+        const start = (top + 15) & ~15
+        if (!ensure(start + size)) return undefined
+        address = start
+        top = start + size
+      }
+      const x = new WasmFloat64Array(current, address, n)
+      if (n > 0) x.fill(0)
+      const block = { address, sizeClass }
+      live += 2 ** sizeClass
+      blocks.set(x, block)
+      registry.register(x, block, x)
+      return x
+    },
+    free: (x) => {
+      const block = blocks.get(x)
+      if (block === undefined) return false
+      blocks.delete(x)
+      registry.unregister(x)
+      release(block)
+      return true
+    },
+    contains: (x) => x.buffer === current || buffers.has(x.buffer),
+    byteLength: () => memory.buffer.byteLength,
+    liveBytes: () => live,
+    scratch
+  }
+}
