@@ -62,11 +62,9 @@ import {
   log,
   log1p,
   nextDown,
-  probitSymmetric,
-  threefryBlock,
-  threefryBlocks,
-  threefryWord
-} from "./internal/threefry.ts"
+  probitSymmetric
+} from "./internal/detmath.ts"
+import { threefryBlock, threefryBlocks, threefryWord } from "./internal/threefry.ts"
 import { type Vector, zeros } from "./Vector.ts"
 
 // ---------------------------------------------------------------------------

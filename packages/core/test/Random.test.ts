@@ -11,10 +11,9 @@ import {
   log1p,
   nextDown,
   nextUp,
-  probitSymmetric,
-  threefryBlock,
-  threefryBlocks
-} from "../src/internal/threefry.ts"
+  probitSymmetric
+} from "../src/internal/detmath.ts"
+import { threefryBlock, threefryBlocks } from "../src/internal/threefry.ts"
 import * as Random from "../src/Random.ts"
 import { zeros } from "../src/Vector.ts"
 import { draws } from "./random-child.ts"
