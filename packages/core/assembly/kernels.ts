@@ -139,15 +139,57 @@ export function scal(n: i32, alpha: f64, x: usize): void {
 
 // ── level 2 ────────────────────────────────────────────────────────────────
 
-// y_i ← α·dot(A_i, x) (+ β·y_i when beta is nonzero)
+// y_i ← α·dot(A_i, x) (+ β·y_i when beta is nonzero). Two rows per sweep share
+// the loads of x; each row keeps its own four accumulators, so every row sum is
+// exactly dot(A_i, x).
 export function gemv(m: i32, n: i32, alpha: f64, a: usize, x: usize, beta: f64, y: usize): void {
   const rowBytes = (<usize>n) << 3
-  for (let i = 0; i < m; i++) {
-    const d = alpha * dot(n, a + (<usize>i) * rowBytes, x)
-    const o = (<usize>i) << 3
-    if (beta == 0) store<f64>(y + o, d)
-    else store<f64>(y + o, d + beta * load<f64>(y + o))
+  const n8 = n & ~7
+  let i = 0
+  for (; i + 2 <= m; i += 2) {
+    const r0 = a + (<usize>i) * rowBytes
+    const r1 = r0 + rowBytes
+    let a0 = f64x2.splat(0)
+    let a1 = f64x2.splat(0)
+    let a2 = f64x2.splat(0)
+    let a3 = f64x2.splat(0)
+    let b0 = f64x2.splat(0)
+    let b1 = f64x2.splat(0)
+    let b2 = f64x2.splat(0)
+    let b3 = f64x2.splat(0)
+    let j = 0
+    for (; j < n8; j += 8) {
+      const o = (<usize>j) << 3
+      const x0 = v128.load(x + o)
+      const x1 = v128.load(x + o, 16)
+      const x2 = v128.load(x + o, 32)
+      const x3 = v128.load(x + o, 48)
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(r0 + o), x0))
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(r0 + o, 16), x1))
+      a2 = f64x2.add(a2, f64x2.mul(v128.load(r0 + o, 32), x2))
+      a3 = f64x2.add(a3, f64x2.mul(v128.load(r0 + o, 48), x3))
+      b0 = f64x2.add(b0, f64x2.mul(v128.load(r1 + o), x0))
+      b1 = f64x2.add(b1, f64x2.mul(v128.load(r1 + o, 16), x1))
+      b2 = f64x2.add(b2, f64x2.mul(v128.load(r1 + o, 32), x2))
+      b3 = f64x2.add(b3, f64x2.mul(v128.load(r1 + o, 48), x3))
+    }
+    let s0 = combine(a0, a1, a2, a3)
+    let s1 = combine(b0, b1, b2, b3)
+    for (; j < n; j++) {
+      const o = (<usize>j) << 3
+      const xj = load<f64>(x + o)
+      s0 += load<f64>(r0 + o) * xj
+      s1 += load<f64>(r1 + o) * xj
+    }
+    storeGemv(y + ((<usize>i) << 3), alpha * s0, beta)
+    storeGemv(y + ((<usize>(i + 1)) << 3), alpha * s1, beta)
   }
+  if (i < m) storeGemv(y + ((<usize>i) << 3), alpha * dot(n, a + (<usize>i) * rowBytes, x), beta)
+}
+
+@inline function storeGemv(p: usize, d: f64, beta: f64): void {
+  if (beta == 0) store<f64>(p, d)
+  else store<f64>(p, d + beta * load<f64>(p))
 }
 
 // y ← y + Σ_i (α x_i)·A_i, four rows per sweep; y already scaled by β.
@@ -187,6 +229,48 @@ export function gemvTUpdate(m: i32, n: i32, alpha: f64, a: usize, x: usize, y: u
     }
   }
   for (; i < m; i++) axpy(n, alpha * load<f64>(x + ((<usize>i) << 3)), a + (<usize>i) * rowBytes, y)
+}
+
+// y ← A·x and z ← Aᵀ·w in one sweep over A (Sinkhorn's two marginals of
+// diag(u)·K·diag(v) read K once). Row i gives y_i = dot(A_i, x) in the order of
+// dot and then z += w_i·A_i, so the results equal gemv and gemvT bit for bit.
+export function gemvPair(m: i32, n: i32, a: usize, x: usize, y: usize, w: usize, z: usize): void {
+  const rowBytes = (<usize>n) << 3
+  const n8 = n & ~7
+  for (let j = 0; j < n; j++) store<f64>(z + ((<usize>j) << 3), 0)
+  for (let i = 0; i < m; i++) {
+    const r = a + (<usize>i) * rowBytes
+    const wi = load<f64>(w + ((<usize>i) << 3))
+    const vw = f64x2.splat(wi)
+    let a0 = f64x2.splat(0)
+    let a1 = f64x2.splat(0)
+    let a2 = f64x2.splat(0)
+    let a3 = f64x2.splat(0)
+    let j = 0
+    for (; j < n8; j += 8) {
+      const o = (<usize>j) << 3
+      const v0 = v128.load(r + o)
+      const v1 = v128.load(r + o, 16)
+      const v2 = v128.load(r + o, 32)
+      const v3 = v128.load(r + o, 48)
+      a0 = f64x2.add(a0, f64x2.mul(v0, v128.load(x + o)))
+      a1 = f64x2.add(a1, f64x2.mul(v1, v128.load(x + o, 16)))
+      a2 = f64x2.add(a2, f64x2.mul(v2, v128.load(x + o, 32)))
+      a3 = f64x2.add(a3, f64x2.mul(v3, v128.load(x + o, 48)))
+      v128.store(z + o, f64x2.add(v128.load(z + o), f64x2.mul(vw, v0)))
+      v128.store(z + o, f64x2.add(v128.load(z + o, 16), f64x2.mul(vw, v1)), 16)
+      v128.store(z + o, f64x2.add(v128.load(z + o, 32), f64x2.mul(vw, v2)), 32)
+      v128.store(z + o, f64x2.add(v128.load(z + o, 48), f64x2.mul(vw, v3)), 48)
+    }
+    let s = combine(a0, a1, a2, a3)
+    for (; j < n; j++) {
+      const o = (<usize>j) << 3
+      const v = load<f64>(r + o)
+      s += v * load<f64>(x + o)
+      store<f64>(z + o, load<f64>(z + o) + wi * v)
+    }
+    store<f64>(y + ((<usize>i) << 3), s)
+  }
 }
 
 // ── level 3: gemm micro-kernel and packing ────────────────────────────────
@@ -296,4 +380,208 @@ export function macroKernel(kc: i32, mc: i32, nc: i32, ap: usize, bp: usize, c: 
   if (nr > 1) store<f64>(p, load<f64>(p, 8) + f64x2.extract_lane(lo, 1), 8)
   if (nr > 2) store<f64>(p, load<f64>(p, 16) + f64x2.extract_lane(hi, 0), 16)
   if (nr > 3) store<f64>(p, load<f64>(p, 24) + f64x2.extract_lane(hi, 1), 24)
+}
+
+// ── exp and the fused log-sum-exp kernels ─────────────────────────────────
+
+// The operations of detmath.ts `exp`, two lanes at a time: clamp, Cody–Waite
+// reduction with the 1.5·2^52 rounding shifter, degree-13 polynomial (Estrin),
+// scaling by 2^⌊k/2⌋ then 2^(k−⌊k/2⌋) built from exponent bits.
+// The constants live in linear memory, written once by the JS side from the
+// same values the TypeScript exp uses (setExpConstants), each in both lanes:
+// 0 −746, 1 710, 2 log2 e, 3 1.5·2^52, 4 ln2_hi, 5 ln2_lo, 6…19 c0…c13 (1/n!),
+// 20 the bits of 1.5·2^52 (i64), 21 the exponent bias 1023 (i64). A load with a
+// memory operand is cheaper than rebuilding a splat in every iteration.
+let EXP_CONSTANTS: usize = 0
+export function setExpConstants(address: usize): void {
+  EXP_CONSTANTS = address
+}
+
+@inline function expV(x: v128, k: usize): v128 {
+  const xc = f64x2.min(f64x2.max(x, v128.load(k, 0)), v128.load(k, 16))
+  const t = f64x2.add(f64x2.mul(xc, v128.load(k, 32)), v128.load(k, 48))
+  const kf = f64x2.sub(t, v128.load(k, 48))
+  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(kf, v128.load(k, 64))), f64x2.mul(kf, v128.load(k, 80)))
+  // Estrin's scheme: the same polynomial with a dependency chain of four
+  // multiply-add levels instead of thirteen.
+  const r2 = f64x2.mul(r, r)
+  const r4 = f64x2.mul(r2, r2)
+  const r8 = f64x2.mul(r4, r4)
+  const p01 = f64x2.add(v128.load(k, 96), f64x2.mul(v128.load(k, 112), r))
+  const p23 = f64x2.add(v128.load(k, 128), f64x2.mul(v128.load(k, 144), r))
+  const p45 = f64x2.add(v128.load(k, 160), f64x2.mul(v128.load(k, 176), r))
+  const p67 = f64x2.add(v128.load(k, 192), f64x2.mul(v128.load(k, 208), r))
+  const p89 = f64x2.add(v128.load(k, 224), f64x2.mul(v128.load(k, 240), r))
+  const pab = f64x2.add(v128.load(k, 256), f64x2.mul(v128.load(k, 272), r))
+  const pcd = f64x2.add(v128.load(k, 288), f64x2.mul(v128.load(k, 304), r))
+  const q0 = f64x2.add(p01, f64x2.mul(p23, r2))
+  const q1 = f64x2.add(p45, f64x2.mul(p67, r2))
+  const q2 = f64x2.add(p89, f64x2.mul(pab, r2))
+  const e0 = f64x2.add(q0, f64x2.mul(q1, r4))
+  const e1 = f64x2.add(q2, f64x2.mul(pcd, r4))
+  const p = f64x2.add(e0, f64x2.mul(e1, r8))
+  // t = 1.5·2^52 + k exactly, so the integer difference of their bits is k.
+  const kk = i64x2.sub(t, v128.load(k, 320))
+  const k1 = i64x2.shr_s(kk, 1)
+  const k2 = i64x2.sub(kk, k1)
+  const s1 = i64x2.shl(i64x2.add(k1, v128.load(k, 336)), 52)
+  const s2 = i64x2.shl(i64x2.add(k2, v128.load(k, 336)), 52)
+  return f64x2.mul(f64x2.mul(p, s1), s2)
+}
+
+// out[i] ← exp(x[i]), for tests of the vector exp against the scalar one.
+export function expVector(n: i32, x: usize, out: usize): void {
+  const K = EXP_CONSTANTS
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    v128.store(out + o, expV(v128.load(x + o), K))
+  }
+  if (i < n) {
+    const o = (<usize>i) << 3
+    store<f64>(out + o, f64x2.extract_lane(expV(f64x2.splat(load<f64>(x + o)), K), 0))
+  }
+}
+
+// Row i of the affine log-sum-exp: with w_j = g_j − C_ij and M = max_j w_j,
+// writes M to maxOut[i] and Σ_j exp((w_j − M)·invEps) to sumOut[i], the sum in
+// the eight-way order of dot. Non-finite M: the sum is left 0 (the caller turns
+// M into the result).
+export function lseAffineRows(m: i32, n: i32, g: usize, c: usize, invEps: f64, maxOut: usize, sumOut: usize): void {
+  const K = EXP_CONSTANTS
+  const rowBytes = (<usize>n) << 3
+  const vInv = f64x2.splat(invEps)
+  for (let i = 0; i < m; i++) {
+    const row = c + (<usize>i) * rowBytes
+    let mx = f64x2.splat(-Infinity)
+    const n2 = n & ~1
+    let j = 0
+    for (; j < n2; j += 2) {
+      const o = (<usize>j) << 3
+      mx = f64x2.max(mx, f64x2.sub(v128.load(g + o), v128.load(row + o)))
+    }
+    let M = max(f64x2.extract_lane(mx, 0), f64x2.extract_lane(mx, 1))
+    if (j < n) {
+      const o = (<usize>j) << 3
+      M = max(M, load<f64>(g + o) - load<f64>(row + o))
+    }
+    const io = (<usize>i) << 3
+    store<f64>(maxOut + io, M)
+    if (!(M > -Infinity && M < Infinity)) {
+      store<f64>(sumOut + io, 0)
+      continue
+    }
+    const vM = f64x2.splat(M)
+    let a0 = f64x2.splat(0)
+    let a1 = f64x2.splat(0)
+    let a2 = f64x2.splat(0)
+    let a3 = f64x2.splat(0)
+    const n8 = n & ~7
+    j = 0
+    for (; j < n8; j += 8) {
+      const o = (<usize>j) << 3
+      const p = row + o
+      const q = g + o
+      a0 = f64x2.add(a0, expV(f64x2.mul(f64x2.sub(f64x2.sub(v128.load(q), v128.load(p)), vM), vInv), K))
+      a1 = f64x2.add(a1, expV(f64x2.mul(f64x2.sub(f64x2.sub(v128.load(q, 16), v128.load(p, 16)), vM), vInv), K))
+      a2 = f64x2.add(a2, expV(f64x2.mul(f64x2.sub(f64x2.sub(v128.load(q, 32), v128.load(p, 32)), vM), vInv), K))
+      a3 = f64x2.add(a3, expV(f64x2.mul(f64x2.sub(f64x2.sub(v128.load(q, 48), v128.load(p, 48)), vM), vInv), K))
+    }
+    let s = combine(a0, a1, a2, a3)
+    for (; j < n; j++) {
+      const o = (<usize>j) << 3
+      const z = (load<f64>(g + o) - load<f64>(row + o) - M) * invEps
+      s += f64x2.extract_lane(expV(f64x2.splat(z), K), 0)
+    }
+    store<f64>(sumOut + io, s)
+  }
+}
+
+// Columns of the affine log-sum-exp in one pass over C: with w_i = f_i − C_ij,
+// keeps per column j a shift M_j (the running maximum, in maxOut) and the sum
+// S_j = Σ exp((w_i − M_j)·invEps) (in sumOut). Rows come in blocks of
+// `blockRows`: the block's column maxima (in blockMax) move the shifts first,
+// rescaling S_j by exp((M_old − M_new)·invEps); then the block's terms are
+// added in order of i. While M_j is −∞ the shift used is 0, and S_j = 0 is
+// never rescaled (0·exp(…) could be 0·∞).
+export function lseAffineCols(
+  m: i32,
+  n: i32,
+  f: usize,
+  c: usize,
+  invEps: f64,
+  blockRows: i32,
+  maxOut: usize,
+  sumOut: usize,
+  blockMax: usize
+): void {
+  const K = EXP_CONSTANTS
+  const rowBytes = (<usize>n) << 3
+  const vInv = f64x2.splat(invEps)
+  const negInf = f64x2.splat(-Infinity)
+  const zero = f64x2.splat(0)
+  const n2 = n & ~1
+  for (let j = 0; j < n; j++) {
+    store<f64>(maxOut + ((<usize>j) << 3), -Infinity)
+    store<f64>(sumOut + ((<usize>j) << 3), 0)
+  }
+  for (let i0 = 0; i0 < m; i0 += blockRows) {
+    const i1 = min(m, i0 + blockRows)
+    for (let j = 0; j < n; j++) store<f64>(blockMax + ((<usize>j) << 3), -Infinity)
+    for (let i = i0; i < i1; i++) {
+      const vf = f64x2.splat(load<f64>(f + ((<usize>i) << 3)))
+      const row = c + (<usize>i) * rowBytes
+      let j = 0
+      for (; j < n2; j += 2) {
+        const o = (<usize>j) << 3
+        v128.store(blockMax + o, f64x2.max(v128.load(blockMax + o), f64x2.sub(vf, v128.load(row + o))))
+      }
+      if (j < n) {
+        const o = (<usize>j) << 3
+        store<f64>(blockMax + o, max(load<f64>(blockMax + o), f64x2.extract_lane(vf, 0) - load<f64>(row + o)))
+      }
+    }
+    // Move the shifts.
+    for (let j = 0; j < n; j += 2) {
+      const o = (<usize>j) << 3
+      const lanes = j + 1 < n ? 2 : 1
+      const mOld = lanes == 2 ? v128.load(maxOut + o) : f64x2.splat(load<f64>(maxOut + o))
+      const sOld = lanes == 2 ? v128.load(sumOut + o) : f64x2.splat(load<f64>(sumOut + o))
+      const bm = lanes == 2 ? v128.load(blockMax + o) : f64x2.splat(load<f64>(blockMax + o))
+      const mNew = f64x2.max(mOld, bm)
+      const shiftOld = v128.bitselect(zero, mOld, f64x2.eq(mOld, negInf))
+      const shiftNew = v128.bitselect(zero, mNew, f64x2.eq(mNew, negInf))
+      const scaled = f64x2.mul(sOld, expV(f64x2.mul(f64x2.sub(shiftOld, shiftNew), vInv), K))
+      const sNew = v128.bitselect(zero, scaled, f64x2.eq(sOld, zero))
+      if (lanes == 2) {
+        v128.store(maxOut + o, mNew)
+        v128.store(sumOut + o, sNew)
+      } else {
+        store<f64>(maxOut + o, f64x2.extract_lane(mNew, 0))
+        store<f64>(sumOut + o, f64x2.extract_lane(sNew, 0))
+      }
+    }
+    // Add the block's terms, using the shifts (0 where still −∞).
+    for (let j = 0; j < n; j++) {
+      const o = (<usize>j) << 3
+      const mj = load<f64>(maxOut + o)
+      store<f64>(blockMax + o, mj == -Infinity ? 0 : mj)
+    }
+    for (let i = i0; i < i1; i++) {
+      const vf = f64x2.splat(load<f64>(f + ((<usize>i) << 3)))
+      const row = c + (<usize>i) * rowBytes
+      let j = 0
+      for (; j < n2; j += 2) {
+        const o = (<usize>j) << 3
+        const z = f64x2.mul(f64x2.sub(f64x2.sub(vf, v128.load(row + o)), v128.load(blockMax + o)), vInv)
+        v128.store(sumOut + o, f64x2.add(v128.load(sumOut + o), expV(z, K)))
+      }
+      if (j < n) {
+        const o = (<usize>j) << 3
+        const z = (f64x2.extract_lane(vf, 0) - load<f64>(row + o) - load<f64>(blockMax + o)) * invEps
+        store<f64>(sumOut + o, load<f64>(sumOut + o) + f64x2.extract_lane(expV(f64x2.splat(z), K), 0))
+      }
+    }
+  }
 }

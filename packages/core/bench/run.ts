@@ -11,6 +11,7 @@ import * as Blas1 from "../src/Blas1.ts"
 import * as Blas2 from "../src/Blas2.ts"
 import * as Blas3 from "../src/Blas3.ts"
 import * as Matrix from "../src/Matrix.ts"
+import * as Reductions from "../src/Reductions.ts"
 import * as Vector from "../src/Vector.ts"
 
 // Deterministic fill without the RNG, so the bench measures kernels only.
@@ -146,4 +147,65 @@ for (const n of vectorSizes) {
     )
   )
   if (sink === 0.5) console.log("")
+}
+
+// ── fused affine log-sum-exp (log-domain Sinkhorn's inner loop) ─────────────
+// Compared with (a) the TypeScript fallback on heap arrays (same bits, portable
+// exp) and (b) a straightforward TypeScript port with Math.exp and a temporary
+// (f + g − C)/ε matrix, as a first JS implementation of log-domain Sinkhorn would do.
+const naiveLseRows = (C: Float64Array, f: Float64Array, g: Float64Array, eps: number, out: Float64Array) => {
+  const m = f.length
+  const n = g.length
+  const Z = new Float64Array(m * n)
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Z[i * n + j] = (f[i]! + g[j]! - C[i * n + j]!) / eps
+  for (let i = 0; i < m; i++) {
+    let mx = Number.NEGATIVE_INFINITY
+    for (let j = 0; j < n; j++) mx = Math.max(mx, Z[i * n + j]!)
+    let s = 0
+    for (let j = 0; j < n; j++) s += Math.exp(Z[i * n + j]! - mx)
+    out[i] = mx + Math.log(s)
+  }
+}
+console.log(
+  row(["log-sum-exp (ms)", "simd", "ts", "naive ts", "simd vs ts", "vs naive"], [22, 10, 10, 10, 11, 10])
+)
+for (const n of [1000, 2000]) {
+  const C = Matrix.fromData(n, n, fill(Vector.zeros(n * n), 0))
+  const f = fill(Vector.zeros(n), 1)
+  const g = fill(Vector.zeros(n), 2)
+  const out = Vector.zeros(n)
+  const Ch = { rows: n, cols: n, data: Float64Array.from(C.data) }
+  const fh = Float64Array.from(f)
+  const gh = Float64Array.from(g)
+  const outh = new Float64Array(n)
+  const opts = { batches: 3, minTimeMs: 150 }
+  for (const [label, simdCall, tsCall] of [
+    [
+      "rows",
+      () => Reductions.logSumExpAffineRows(C, f, g, 0.01, out),
+      () => Reductions.logSumExpAffineRows(Ch, fh, gh, 0.01, outh)
+    ],
+    [
+      "cols",
+      () => Reductions.logSumExpAffineCols(C, f, g, 0.01, out),
+      () => Reductions.logSumExpAffineCols(Ch, fh, gh, 0.01, outh)
+    ]
+  ] as const) {
+    const ts = measure(simdCall, opts)
+    const tt = measure(tsCall, opts)
+    const tn = label === "rows" ? measure(() => naiveLseRows(Ch.data, fh, gh, 0.01, outh), opts) : Number.NaN
+    console.log(
+      row(
+        [
+          `lse ${label} n=${n}`,
+          ts * 1e3,
+          tt * 1e3,
+          label === "rows" ? tn * 1e3 : "—",
+          `${(tt / ts).toFixed(2)}×`,
+          label === "rows" ? `${(tn / ts).toFixed(2)}×` : "—"
+        ],
+        [22, 10, 10, 10, 11, 10]
+      )
+    )
+  }
 }

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import { DimensionMismatch, Singular } from "./Errors.ts"
+import { axpyRow, dotRow, resident } from "./internal/dispatch.ts"
 import { axpyAt, dotAt, scalAt } from "./internal/level1.ts"
 import { wasm } from "./internal/wasm/runtime.ts"
 import type { Matrix } from "./Matrix.ts"
@@ -86,6 +87,39 @@ export const gemvT = (alpha: number, A: Matrix, x: Float64Array, beta: number, y
 }
 
 /**
+ * y ← A·x and z ← Aᵀ·w in one sweep over the m × n matrix A, which is read once
+ * instead of twice (the two marginals of a scaled kernel in Sinkhorn-type
+ * methods). The results equal `gemv(1, A, x, 0, y)` and `gemvT(1, A, w, 0, z)`
+ * bit for bit.
+ *
+ * @throws DimensionMismatch when x, y, w or z does not fit A.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const gemvPair = (
+  A: Matrix,
+  x: Float64Array,
+  y: Float64Array,
+  w: Float64Array,
+  z: Float64Array
+): void => {
+  const { rows: m, cols: n, data: a } = A
+  checkLength("gemvPair", "x", x, n)
+  checkLength("gemvPair", "y", y, m)
+  checkLength("gemvPair", "w", w, m)
+  checkLength("gemvPair", "z", z, n)
+  if (simd !== undefined && resident(a, x, y) && resident(w, z, a)) {
+    simd.gemvPair(m, n, a.byteOffset, x.byteOffset, y.byteOffset, w.byteOffset, z.byteOffset)
+    return
+  }
+  z.fill(0)
+  for (let i = 0; i < m; i++) {
+    y[i] = dotAt(n, a, i * n, x, 0)
+    axpyAt(n, w[i]!, a, i * n, z, 0)
+  }
+}
+
+/**
  * Rank-1 update A ← A + α·x·yᵀ (x of length m, y of length n).
  *
  * @throws DimensionMismatch when x or y does not fit A.
@@ -96,9 +130,10 @@ export const ger = (alpha: number, x: Float64Array, y: Float64Array, A: Matrix):
   const { rows: m, cols: n, data: a } = A
   checkLength("ger", "x", x, m)
   checkLength("ger", "y", y, n)
+  const fast = resident(a, y)
   for (let i = 0; i < m; i++) {
     const t = alpha * x[i]!
-    if (t !== 0) axpyAt(n, t, y, 0, a, i * n)
+    if (t !== 0) axpyRow(fast, n, t, y, 0, a, i * n)
   }
 }
 
@@ -117,12 +152,13 @@ export const symv = (alpha: number, A: Matrix, x: Float64Array, beta: number, y:
   checkLength("symv", "x", x, n)
   checkLength("symv", "y", y, n)
   scaleOutput(beta, y, n)
+  const fast = resident(a, x, y)
   for (let i = 0; i < n; i++) {
     const row = i * n
     const t = alpha * x[i]!
     // Strictly-lower part of row i serves both y_i (as A_ij x_j) and y_j (as A_ji x_i).
-    axpyAt(i, t, a, row, y, 0)
-    y[i] = y[i]! + t * a[row + i]! + alpha * dotAt(i, a, row, x, 0)
+    axpyRow(fast, i, t, a, row, y, 0)
+    y[i] = y[i]! + t * a[row + i]! + alpha * dotRow(fast, i, a, row, x, 0)
   }
 }
 
@@ -168,14 +204,15 @@ export const trsv = (A: Matrix, b: Float64Array, options: TriangularOptions): vo
   const unit = options.unitDiagonal === true
   if (!unit) assertNonzeroDiagonal("trsv", A)
   const transpose = options.transpose === true
+  const fast = resident(a, b)
   if (options.lower && !transpose) {
     for (let i = 0; i < n; i++) {
-      const s = b[i]! - dotAt(i, a, i * n, b, 0)
+      const s = b[i]! - dotRow(fast, i, a, i * n, b, 0)
       b[i] = unit ? s : s / a[i * n + i]!
     }
   } else if (!options.lower && !transpose) {
     for (let i = n - 1; i >= 0; i--) {
-      const s = b[i]! - dotAt(n - 1 - i, a, i * n + i + 1, b, i + 1)
+      const s = b[i]! - dotRow(fast, n - 1 - i, a, i * n + i + 1, b, i + 1)
       b[i] = unit ? s : s / a[i * n + i]!
     }
   } else if (options.lower && transpose) {
@@ -183,13 +220,13 @@ export const trsv = (A: Matrix, b: Float64Array, options: TriangularOptions): vo
     for (let i = n - 1; i >= 0; i--) {
       const xi = unit ? b[i]! : b[i]! / a[i * n + i]!
       b[i] = xi
-      axpyAt(i, -xi, a, i * n, b, 0)
+      axpyRow(fast, i, -xi, a, i * n, b, 0)
     }
   } else {
     for (let i = 0; i < n; i++) {
       const xi = unit ? b[i]! : b[i]! / a[i * n + i]!
       b[i] = xi
-      axpyAt(n - 1 - i, -xi, a, i * n + i + 1, b, i + 1)
+      axpyRow(fast, n - 1 - i, -xi, a, i * n + i + 1, b, i + 1)
     }
   }
 }

@@ -17,7 +17,8 @@
  */
 import { assertNonzeroDiagonal, type TriangularOptions } from "./Blas2.ts"
 import { DimensionMismatch } from "./Errors.ts"
-import { axpyAt, dotAt, scalAt } from "./internal/level1.ts"
+import { axpyRow, dotRow, resident, scalRow } from "./internal/dispatch.ts"
+import { scalAt } from "./internal/level1.ts"
 import { wasm } from "./internal/wasm/runtime.ts"
 import type { Matrix } from "./Matrix.ts"
 
@@ -351,6 +352,7 @@ export const trsm = (A: Matrix, B: Matrix, options: TrsmOptions): void => {
   const alpha = options.alpha ?? 1
   if (alpha !== 1) scalAt(m * n, alpha, b, 0)
   const a = A.data
+  const fast = resident(a, b)
   const lower = options.lower
   const transpose = options.transpose === true
   if (left) {
@@ -364,20 +366,20 @@ export const trsm = (A: Matrix, B: Matrix, options: TrsmOptions): void => {
         const kEnd = forward ? i : m
         for (let kk = kStart; kk < kEnd; kk++) {
           const aik = a[i * m + kk]!
-          if (aik !== 0) axpyAt(n, -aik, b, kk * n, b, i * n)
+          if (aik !== 0) axpyRow(fast, n, -aik, b, kk * n, b, i * n)
         }
-        if (!unit) scalAt(n, 1 / a[i * m + i]!, b, i * n)
+        if (!unit) scalRow(fast, n, 1 / a[i * m + i]!, b, i * n)
       }
     } else {
       // op(A) = Aᵀ: once X_i is final, eliminate it from the rows that depend on it.
       for (let t = 0; t < m; t++) {
         const i = forward ? t : m - 1 - t
-        if (!unit) scalAt(n, 1 / a[i * m + i]!, b, i * n)
+        if (!unit) scalRow(fast, n, 1 / a[i * m + i]!, b, i * n)
         const kStart = forward ? i + 1 : 0
         const kEnd = forward ? m : i
         for (let kk = kStart; kk < kEnd; kk++) {
           const aik = a[i * m + kk]!
-          if (aik !== 0) axpyAt(n, -aik, b, i * n, b, kk * n)
+          if (aik !== 0) axpyRow(fast, n, -aik, b, i * n, b, kk * n)
         }
       }
     }
@@ -395,8 +397,8 @@ export const trsm = (A: Matrix, B: Matrix, options: TrsmOptions): void => {
         b[o + j] = xj
         if (xj === 0) continue
         // Remove x_j·A[j, k] from the entries still to solve, along row j of A.
-        if (forward) axpyAt(n - 1 - j, -xj, a, j * n + j + 1, b, o + j + 1)
-        else axpyAt(j, -xj, a, j * n, b, o)
+        if (forward) axpyRow(fast, n - 1 - j, -xj, a, j * n + j + 1, b, o + j + 1)
+        else axpyRow(fast, j, -xj, a, j * n, b, o)
       }
     } else {
       // x·Aᵀ = b ⇔ A·xᵀ = bᵀ: a row-wise substitution along rows of A.
@@ -404,8 +406,8 @@ export const trsm = (A: Matrix, B: Matrix, options: TrsmOptions): void => {
       for (let t = 0; t < n; t++) {
         const j = forward ? t : n - 1 - t
         const s = forward
-          ? b[o + j]! - dotAt(j, a, j * n, b, o)
-          : b[o + j]! - dotAt(n - 1 - j, a, j * n + j + 1, b, o + j + 1)
+          ? b[o + j]! - dotRow(fast, j, a, j * n, b, o)
+          : b[o + j]! - dotRow(fast, n - 1 - j, a, j * n + j + 1, b, o + j + 1)
         b[o + j] = unit ? s : s / a[j * n + j]!
       }
     }

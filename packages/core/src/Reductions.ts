@@ -8,7 +8,9 @@
  *
  * @since 0.1.0
  */
-import { DimensionMismatch } from "./Errors.ts"
+import { DimensionMismatch, InvalidOptions } from "./Errors.ts"
+import { allocateFloat64 } from "./internal/allocate.ts"
+import { exp as detExp, log as detLog } from "./internal/detmath.ts"
 import { axpyAt, sumAt } from "./internal/level1.ts"
 import { wasm } from "./internal/wasm/runtime.ts"
 import type { Matrix } from "./Matrix.ts"
@@ -187,4 +189,197 @@ export const min = (x: Float64Array): number => {
     if (v < m) m = v
   }
   return m
+}
+
+// ── fused affine log-sum-exp (the Sinkhorn family's inner loop) ─────────────
+
+/** Rows per block of the one-pass column kernel (same on both backends, so the bits agree). */
+const LSE_BLOCK_ROWS = 32
+
+/** max with WebAssembly's f64.max semantics: NaN wins, max(−0, +0) = +0. */
+const maxIeee = (a: number, b: number): number => {
+  if (a !== a || b !== b) return Number.NaN
+  if (a > b) return a
+  if (b > a) return b
+  return a === 0 && Object.is(a, -0) ? b : a
+}
+
+/** (shift + M)·invEps + log S, with the non-finite maxima mapped to their results. */
+const finishAffine = (shift: number, M: number, S: number, invEps: number): number => {
+  if (M !== M) return Number.NaN
+  if (M === Number.NEGATIVE_INFINITY || M === Number.POSITIVE_INFINITY) return M
+  return (shift + M) * invEps + detLog(S)
+}
+
+let lseScratch: Float64Array<ArrayBufferLike> = new Float64Array(0)
+const scratchOf = (n: number): Float64Array<ArrayBufferLike> => {
+  if (lseScratch.length < n) lseScratch = allocateFloat64(n)
+  return lseScratch
+}
+
+const checkAffine = (
+  operation: string,
+  C: Matrix,
+  f: Float64Array,
+  g: Float64Array,
+  epsilon: number
+): void => {
+  checkLength(operation, "f", f, C.rows)
+  checkLength(operation, "g", g, C.cols)
+  if (!(epsilon > 0) || epsilon === Number.POSITIVE_INFINITY) {
+    throw new InvalidOptions({
+      operation,
+      field: "epsilon",
+      value: epsilon,
+      requirement: "a finite number > 0"
+    })
+  }
+}
+
+/**
+ * outᵢ ← log Σⱼ exp((fᵢ + gⱼ − Cᵢⱼ)/ε) for every row i, in one sweep over C with
+ * no temporaries: with wⱼ = gⱼ − Cᵢⱼ and M = maxⱼ wⱼ (the row stays in cache for
+ * the second sweep), outᵢ = (fᵢ + M)/ε + log Σⱼ exp((wⱼ − M)/ε). This is the
+ * log-domain Sinkhorn update (Peyré & Cuturi, "Computational Optimal Transport",
+ * §4.4). An entry Cᵢⱼ = +∞ (a forbidden pair) contributes 0; a row with no
+ * allowed pair gives −∞. 1/ε multiplies (it is computed once), exp and log are
+ * the engine-independent ones of core, so both backends give the same bits.
+ *
+ * @throws DimensionMismatch when f, g or out do not fit C.
+ * @throws InvalidOptions when ε is not a finite positive number.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const logSumExpAffineRows = (
+  C: Matrix,
+  f: Float64Array,
+  g: Float64Array,
+  epsilon: number,
+  out: Float64Array
+): void => {
+  checkAffine("logSumExpAffineRows", C, f, g, epsilon)
+  checkLength("logSumExpAffineRows", "out", out, C.rows)
+  const { rows: m, cols: n, data: c } = C
+  const invEps = 1 / epsilon
+  const sums = scratchOf(m)
+  if (
+    simd !== undefined &&
+    heap!.contains(c) &&
+    heap!.contains(g) &&
+    heap!.contains(out) &&
+    heap!.contains(sums)
+  ) {
+    simd.lseAffineRows(m, n, g.byteOffset, c.byteOffset, invEps, out.byteOffset, sums.byteOffset)
+  } else {
+    for (let i = 0; i < m; i++) {
+      const o = i * n
+      let M = Number.NEGATIVE_INFINITY
+      for (let j = 0; j < n; j++) M = maxIeee(M, g[j]! - c[o + j]!)
+      out[i] = M
+      if (!(M > Number.NEGATIVE_INFINITY && M < Number.POSITIVE_INFINITY)) {
+        sums[i] = 0
+        continue
+      }
+      // The eight-way summation order of the level-1 reductions.
+      let s0 = 0
+      let s1 = 0
+      let s2 = 0
+      let s3 = 0
+      let s4 = 0
+      let s5 = 0
+      let s6 = 0
+      let s7 = 0
+      const n8 = n - (n % 8)
+      let j = 0
+      for (; j < n8; j += 8) {
+        s0 += detExp((g[j]! - c[o + j]! - M) * invEps)
+        s1 += detExp((g[j + 1]! - c[o + j + 1]! - M) * invEps)
+        s2 += detExp((g[j + 2]! - c[o + j + 2]! - M) * invEps)
+        s3 += detExp((g[j + 3]! - c[o + j + 3]! - M) * invEps)
+        s4 += detExp((g[j + 4]! - c[o + j + 4]! - M) * invEps)
+        s5 += detExp((g[j + 5]! - c[o + j + 5]! - M) * invEps)
+        s6 += detExp((g[j + 6]! - c[o + j + 6]! - M) * invEps)
+        s7 += detExp((g[j + 7]! - c[o + j + 7]! - M) * invEps)
+      }
+      let s = s0 + s2 + (s4 + s6) + (s1 + s3 + (s5 + s7))
+      for (; j < n; j++) s += detExp((g[j]! - c[o + j]! - M) * invEps)
+      sums[i] = s
+    }
+  }
+  for (let i = 0; i < m; i++) out[i] = finishAffine(f[i]!, out[i]!, sums[i]!, invEps)
+}
+
+/**
+ * outⱼ ← log Σᵢ exp((fᵢ + gⱼ − Cᵢⱼ)/ε) for every column j, in one pass over the
+ * row-major C: rows come in blocks of 32; each block first moves the per-column
+ * shifts to the running maxima (rescaling the partial sums), then adds its
+ * terms. Same conventions as `logSumExpAffineRows`.
+ *
+ * @throws DimensionMismatch when f, g or out do not fit C.
+ * @throws InvalidOptions when ε is not a finite positive number.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const logSumExpAffineCols = (
+  C: Matrix,
+  f: Float64Array,
+  g: Float64Array,
+  epsilon: number,
+  out: Float64Array
+): void => {
+  checkAffine("logSumExpAffineCols", C, f, g, epsilon)
+  checkLength("logSumExpAffineCols", "out", out, C.cols)
+  const { rows: m, cols: n, data: c } = C
+  const invEps = 1 / epsilon
+  const scratch = scratchOf(2 * n)
+  const S = scratch.subarray(0, n)
+  const W = scratch.subarray(n, 2 * n)
+  const M = out
+  if (
+    simd !== undefined &&
+    heap!.contains(c) &&
+    heap!.contains(f) &&
+    heap!.contains(out) &&
+    heap!.contains(scratch)
+  ) {
+    simd.lseAffineCols(
+      m,
+      n,
+      f.byteOffset,
+      c.byteOffset,
+      invEps,
+      LSE_BLOCK_ROWS,
+      M.byteOffset,
+      S.byteOffset,
+      W.byteOffset
+    )
+  } else {
+    M.fill(Number.NEGATIVE_INFINITY)
+    S.fill(0)
+    for (let i0 = 0; i0 < m; i0 += LSE_BLOCK_ROWS) {
+      const i1 = Math.min(m, i0 + LSE_BLOCK_ROWS)
+      W.fill(Number.NEGATIVE_INFINITY)
+      for (let i = i0; i < i1; i++) {
+        const fi = f[i]!
+        const o = i * n
+        for (let j = 0; j < n; j++) W[j] = maxIeee(W[j]!, fi - c[o + j]!)
+      }
+      for (let j = 0; j < n; j++) {
+        const mOld = M[j]!
+        const mNew = maxIeee(mOld, W[j]!)
+        const shiftOld = mOld === Number.NEGATIVE_INFINITY ? 0 : mOld
+        const shiftNew = mNew === Number.NEGATIVE_INFINITY ? 0 : mNew
+        const sOld = S[j]!
+        S[j] = sOld === 0 ? 0 : sOld * detExp((shiftOld - shiftNew) * invEps)
+        M[j] = mNew
+        W[j] = shiftNew
+      }
+      for (let i = i0; i < i1; i++) {
+        const fi = f[i]!
+        const o = i * n
+        for (let j = 0; j < n; j++) S[j] = S[j]! + detExp((fi - c[o + j]! - W[j]!) * invEps)
+      }
+    }
+  }
+  for (let j = 0; j < n; j++) out[j] = finishAffine(g[j]!, M[j]!, S[j]!, invEps)
 }

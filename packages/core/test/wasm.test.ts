@@ -61,7 +61,7 @@ describe.runIf(wasmActive)("SIMD kernels equal the TypeScript fallback bit for b
     )
   })
 
-  it("gemv and gemvT", () => {
+  it("gemv, gemvT and gemvPair", () => {
     fc.assert(
       fc.property(
         fc
@@ -80,6 +80,60 @@ describe.runIf(wasmActive)("SIMD kernels equal the TypeScript fallback bit for b
           Blas2.gemvT(-0.75, Aw, xmw, 2, zw)
           Blas2.gemvT(-0.75, Ah, xmh, 2, zh)
           assertBitIdentical(zw, zh, "gemvT")
+          // The one-sweep pair equals gemv and gemvT, on both backends.
+          const [pyw, pyh] = both(new Float64Array(m))
+          const [pzw, pzh] = both(new Float64Array(n))
+          Blas2.gemvPair(Aw, xnw, pyw, xmw, pzw)
+          Blas2.gemvPair(Ah, xnh, pyh, xmh, pzh)
+          assertBitIdentical(pyw, pyh, "gemvPair y")
+          assertBitIdentical(pzw, pzh, "gemvPair z")
+          const gy = Vector.zeros(m)
+          const gz = Vector.zeros(n)
+          Blas2.gemv(1, Aw, xnw, 0, gy)
+          Blas2.gemvT(1, Aw, xmw, 0, gz)
+          assertBitIdentical(pyw, gy, "gemvPair y = gemv")
+          assertBitIdentical(pzw, gz, "gemvPair z = gemvT")
+        }
+      ),
+      { seed: SEED, numRuns: 60 }
+    )
+  })
+
+  it("trsv, trsm, symv and ger (row kernels dispatched to SIMD)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.boolean(),
+        fc.boolean(),
+        (n, k, lower, transpose) => {
+          // A well-conditioned triangular matrix: unit-ish diagonal, small off-diagonal.
+          const a = new Float64Array(n * n).map((_, i) =>
+            i % (n + 1) === 0 ? 2 + Math.sin(i) : 0.1 * Math.cos(i * 1.7)
+          )
+          const b = new Float64Array(n * k).map((_, i) => Math.sin(i * 0.3))
+          const Aw = Matrix.fromData(n, n, Vector.fromArray(a))
+          const Ah = { rows: n, cols: n, data: Float64Array.from(a) }
+          const [bw, bh] = both(b.subarray(0, n))
+          Blas2.trsv(Aw, bw, { lower, transpose })
+          Blas2.trsv(Ah, bh, { lower, transpose })
+          assertBitIdentical(bw, bh, "trsv")
+          for (const side of ["left", "right"] as const) {
+            const shape = side === "left" ? { rows: n, cols: k } : { rows: k, cols: n }
+            const Bw = { ...shape, data: Vector.fromArray(b) }
+            const Bh = { ...shape, data: Float64Array.from(b) }
+            Blas3.trsm(Aw, Bw, { side, lower, transpose, alpha: 0.5 })
+            Blas3.trsm(Ah, Bh, { side, lower, transpose, alpha: 0.5 })
+            assertBitIdentical(Bw.data, Bh.data, `trsm ${side}`)
+          }
+          const [xw, xh] = both(b.subarray(0, n))
+          const [yw, yh] = both(b.subarray(0, n).map((v) => v * 3))
+          Blas2.symv(1.5, Aw, xw, 0.25, yw)
+          Blas2.symv(1.5, Ah, xh, 0.25, yh)
+          assertBitIdentical(yw, yh, "symv")
+          Blas2.ger(-0.5, xw, yw, Aw)
+          Blas2.ger(-0.5, xh, yh, Ah)
+          assertBitIdentical(Aw.data, Ah.data, "ger")
         }
       ),
       { seed: SEED, numRuns: 60 }

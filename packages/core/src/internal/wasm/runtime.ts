@@ -6,6 +6,15 @@
  * `DESCENT_BACKEND=wasm` requires WebAssembly SIMD (and throws when it is
  * missing); unset, WebAssembly SIMD is used where available.
  */
+import {
+  EXP_COEFFICIENTS,
+  EXP_LN2_HI,
+  EXP_LN2_LO,
+  EXP_MAX_INPUT,
+  EXP_MIN_INPUT,
+  LOG2_E,
+  ROUNDING_SHIFTER
+} from "../detmath.ts"
 import { kernelsWasmBase64 } from "./kernelsModule.ts"
 import { createWasmHeap, type WasmHeap } from "./memory.ts"
 
@@ -18,6 +27,7 @@ export interface KernelExports {
   axpy(n: number, alpha: number, x: number, y: number): void
   scal(n: number, alpha: number, x: number): void
   gemv(m: number, n: number, alpha: number, a: number, x: number, beta: number, y: number): void
+  gemvPair(m: number, n: number, a: number, x: number, y: number, w: number, z: number): void
   gemvTUpdate(m: number, n: number, alpha: number, a: number, x: number, y: number): void
   packA(
     trans: number,
@@ -39,6 +49,28 @@ export interface KernelExports {
     jc: number,
     nc: number,
     out: number
+  ): void
+  setExpConstants(address: number): void
+  expVector(n: number, x: number, out: number): void
+  lseAffineRows(
+    m: number,
+    n: number,
+    g: number,
+    c: number,
+    invEps: number,
+    maxOut: number,
+    sumOut: number
+  ): void
+  lseAffineCols(
+    m: number,
+    n: number,
+    f: number,
+    c: number,
+    invEps: number,
+    blockRows: number,
+    maxOut: number,
+    sumOut: number,
+    blockMax: number
   ): void
   macroKernel(
     kc: number,
@@ -67,6 +99,35 @@ const decodeBase64 = (b64: string): Uint8Array<ArrayBuffer> => {
   return bytes
 }
 
+/**
+ * Writes the constants of the SIMD exp into linear memory (each in both lanes),
+ * taken from the same definitions as the TypeScript exp so the two agree.
+ */
+const writeExpConstants = (heap: WasmHeap, kernels: KernelExports): void => {
+  const address = heap.scratch(22 * 16)
+  const f = new Float64Array(heap.memory.buffer, address, 44)
+  const values = [
+    EXP_MIN_INPUT,
+    EXP_MAX_INPUT,
+    LOG2_E,
+    ROUNDING_SHIFTER,
+    EXP_LN2_HI,
+    EXP_LN2_LO,
+    ...EXP_COEFFICIENTS
+  ]
+  values.forEach((v, i) => {
+    f[2 * i] = v
+    f[2 * i + 1] = v
+  })
+  const bits = new BigInt64Array(heap.memory.buffer, address + 20 * 16, 4)
+  const shifterBits = new BigInt64Array(new Float64Array([ROUNDING_SHIFTER]).buffer)[0]!
+  bits[0] = shifterBits
+  bits[1] = shifterBits
+  bits[2] = 1023n
+  bits[3] = 1023n
+  kernels.setExpConstants(address)
+}
+
 const requested = (): string | undefined => {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
   return env?.DESCENT_BACKEND
@@ -79,7 +140,9 @@ const load = (): WasmRuntime | undefined => {
     const heap = createWasmHeap()
     const module = new WebAssembly.Module(decodeBase64(kernelsWasmBase64))
     const instance = new WebAssembly.Instance(module, { env: { memory: heap.memory, abort: () => {} } })
-    return { heap, kernels: instance.exports as unknown as KernelExports }
+    const kernels = instance.exports as unknown as KernelExports
+    writeExpConstants(heap, kernels)
+    return { heap, kernels }
   } catch (error) {
     // No WebAssembly, no SIMD, or no shared memory (a browser page without
     // cross-origin isolation): the TypeScript kernels take over.
