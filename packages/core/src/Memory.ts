@@ -64,3 +64,28 @@ export const stats = (): {
   reservedBytes: wasm === undefined ? 0 : wasm.heap.byteLength(),
   liveBytes: wasm === undefined ? 0 : wasm.heap.liveBytes()
 })
+
+/**
+ * Runs `fn`, then frees every array allocated during the call except those
+ * `keep` names from its result: temporaries of a computation are returned at
+ * once instead of waiting for the garbage collector (whose finalizers cannot
+ * run inside one synchronous loop). Arrays created inside must not be used
+ * after the call unless kept. Scopes nest. With the TypeScript backend this
+ * simply calls `fn`.
+ *
+ * @category memory
+ * @since 0.1.0
+ */
+export const scoped = <A>(fn: () => A, keep: (result: A) => Iterable<Float64Array>): A => {
+  if (wasm === undefined) return fn()
+  const token = wasm.heap.openScope()
+  let result: A
+  try {
+    result = fn()
+  } catch (error) {
+    wasm.heap.closeScope(token, new Set())
+    throw error
+  }
+  wasm.heap.closeScope(token, new Set(keep(result)))
+  return result
+}

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+export * as Autodiff from "./Autodiff.ts"
 export * as Blas1 from "./Blas1.ts"
 export * as Blas2 from "./Blas2.ts"
 export * as Blas3 from "./Blas3.ts"
@@ -18,4 +19,5 @@ export * as Objective from "./Objective.ts"
 export * as Random from "./Random.ts"
 export * as Reductions from "./Reductions.ts"
 export * as Solver from "./Solver.ts"
+export * as Tensor from "./Tensor.ts"
 export * as Vector from "./Vector.ts"

@@ -39,6 +39,10 @@ export interface WasmHeap {
   liveBytes(): number
   /** Allocates raw scratch bytes that are never freed (packing buffers). */
   scratch(bytes: number): number
+  /** Starts recording allocations; returns a token for `closeScope`. */
+  openScope(): number
+  /** Frees every array allocated since `openScope(token)` except those in `keep`. */
+  closeScope(token: number, keep: ReadonlySet<Float64Array>): void
 }
 
 interface Block {
@@ -79,6 +83,10 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
   const freeLists: number[][] = []
   const blocks = new WeakMap<Float64Array, Block>()
   const registry = new FinalizationRegistry<Block>((block) => release(block))
+  // Arrays allocated while a scope is open, in allocation order; scopes nest as
+  // positions in this list.
+  const scoped: Float64Array[] = []
+  let openScopes = 0
 
   const release = (block: Block): void => {
     live -= 2 ** block.sizeClass
@@ -130,6 +138,7 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
       live += 2 ** sizeClass
       blocks.set(x, block)
       registry.register(x, block, x)
+      if (openScopes > 0) scoped.push(x)
       return x
     },
     free: (x) => {
@@ -143,6 +152,26 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
     contains: (x) => x.buffer === current || buffers.has(x.buffer),
     byteLength: () => memory.buffer.byteLength,
     liveBytes: () => live,
-    scratch
+    scratch,
+    openScope: () => {
+      openScopes++
+      return scoped.length
+    },
+    closeScope: (token, keep) => {
+      openScopes--
+      for (let i = token; i < scoped.length; i++) {
+        const x = scoped[i]!
+        if (keep.has(x)) continue
+        const block = blocks.get(x)
+        if (block === undefined) continue
+        blocks.delete(x)
+        registry.unregister(x)
+        release(block)
+      }
+      // Kept arrays stay recorded for an enclosing scope.
+      const kept = scoped.slice(token).filter((x) => keep.has(x))
+      scoped.length = token
+      if (openScopes > 0) scoped.push(...kept)
+    }
   }
 }
