@@ -159,6 +159,16 @@ const flatten = (tree: Tree, operation: string): Flat => {
   }
 }
 
+/** A tree with tensors at the leaves (arguments that are not differentiated; not validated). */
+const asTensors = (node: unknown): unknown =>
+  isLeaf(node)
+    ? T.from(node)
+    : Array.isArray(node)
+      ? node.map(asTensors)
+      : typeof node === "object" && node !== null
+        ? Object.fromEntries(Object.entries(node).map(([k, v]) => [k, asTensors(v)]))
+        : node
+
 /** A plain value (copied) from a tensor, in the kind of the original leaf. */
 const toPlain = (t: Tensor, kind: Flat["kinds"][number]): number | Float64Array | Matrix => {
   const data = allocateFloat64(t.data.length)
@@ -261,7 +271,7 @@ export const valueAndGrad =
         const all = flats.flatMap((fl) => fl.leaves)
         const { value, gradients } = gradTensors(
           (leaves) => {
-            const call = args.map((a) => (isLeaf(a) ? T.from(a as never) : a)) as unknown[]
+            const call = args.map(asTensors)
             let k = 0
             chosen.forEach((argIndex, c) => {
               const fl = flats[c]!
@@ -596,7 +606,11 @@ export const checkGrad = (
       value: eps,
       requirement: "a number > 0"
     })
-  const gradient = Float64Array.from(grad<[Float64Array]>(f)(x))
+  // A JS-heap copy; the scope frees grad's (wasm) result at once.
+  const gradient = scoped(
+    () => Float64Array.from(grad<[Float64Array]>(f)(x)),
+    () => []
+  )
   const fd = new Float64Array(x.length)
   const xp = Float64Array.from(x)
   const value = (v: Float64Array): number =>

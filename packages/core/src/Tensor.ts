@@ -287,8 +287,9 @@ const divP = primitive(binaryForward(Bin.Div, "div"), [
   (g, ans, [, b]) => sumTo(neg(div(mul(g, ans), b!)), b!.shape)
 ])
 const powP = primitive(binaryForward(Bin.Pow, "pow"), [
-  // d/da a^b = b·a^(b−1); with b = 0 the derivative is 0 even at a = 0.
-  (g, _ans, [a, b]) => sumTo(mul(g, mul(b!, powNoGrad(a!, sub(b!, 1)))), a!.shape),
+  // d/da a^b = b·a^(b−1); with b = 0 the derivative is 0 even at a = 0 (the
+  // exponent is taken as 0 there, so that 0·0^(−1) = 0·∞ does not give NaN).
+  (g, _ans, [a, b]) => sumTo(mul(g, mul(b!, powNoGrad(a!, sub(b!, sub(1, bothZero(a!, b!)))))), a!.shape),
   // d/db a^b = a^b·log a (taken as 0 where a = 0, as JAX does).
   (g, ans, [a, b]) => sumTo(mul(g, mul(ans, logOrZero(a!))), b!.shape)
 ])
@@ -534,7 +535,7 @@ export const softplus: (x: TensorLike) => Tensor = unary(
   (x, o) => {
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!
-      o[i] = (v > 0 ? v : 0) + detLog1p(detExp(-Math.abs(v)))
+      o[i] = Math.max(v, 0) + detLog1p(detExp(-Math.abs(v)))
     }
   },
   (g, _ans, [x]) => mul(g, sigmoid(x!))
@@ -547,7 +548,7 @@ export const softplus: (x: TensorLike) => Tensor = unary(
  */
 export const relu: (x: TensorLike) => Tensor = unary(
   (x, o) => {
-    for (let i = 0; i < x.length; i++) o[i] = x[i]! > 0 ? x[i]! : 0
+    for (let i = 0; i < x.length; i++) o[i] = Math.max(x[i]!, 0)
   },
   (g, _ans, [x]) => mul(g, step(x!))
 )
@@ -570,6 +571,12 @@ export const sign = (x: TensorLike): Tensor => constant(from(x), (v) => (v > 0 ?
 const step = (x: Tensor): Tensor => constant(x, (v) => (v > 0 ? 1 : 0))
 /** a^b without a derivative in its own right (used inside pow's rule, where it is differentiated as pow). */
 const powNoGrad = (a: Tensor, b: Tensor): Tensor => pow(a, b)
+/** 1 where a = 0 and b = 0, else 0 (constant, broadcast). */
+const bothZero = (a: Tensor, b: Tensor): Tensor =>
+  mul(
+    constant(a, (v) => (v === 0 ? 1 : 0)),
+    constant(b, (v) => (v === 0 ? 1 : 0))
+  )
 /** log a, with log 0 taken as 0 (pow's exponent derivative at a = 0, as JAX). */
 const logOrZero = (a: Tensor): Tensor => {
   const zeroMask = constant(a, (v) => (v === 0 ? 1 : 0))
@@ -583,10 +590,26 @@ const logOrZero = (a: Tensor): Tensor => {
  * @category operations
  * @since 0.1.0
  */
-export const where = (condition: TensorLike, a: TensorLike, b: TensorLike): Tensor => {
-  const c = constant(from(condition), (v) => (v !== 0 ? 1 : 0))
-  return add(mul(c, a), mul(sub(1, c), b))
-}
+export const where = (condition: TensorLike, a: TensorLike, b: TensorLike): Tensor =>
+  whereP([constant(from(condition), (v) => (v !== 0 ? 1 : 0)), from(a), from(b)])
+// A selection, not c·a + (1 − c)·b: a NaN or ±∞ in the branch not taken must not
+// reach the result (0·∞ = NaN).
+const whereP = primitive(
+  ([c, a, b]) => {
+    const shape = broadcastShapes("where", broadcastShapes("where", c!.shape, a!.shape), b!.shape)
+    const C = broadcastRaw(c!, shape).data
+    const A = broadcastRaw(a!, shape).data
+    const B = broadcastRaw(b!, shape).data
+    const o = out(shape)
+    for (let i = 0; i < o.data.length; i++) o.data[i] = C[i] !== 0 ? A[i]! : B[i]!
+    return o
+  },
+  [
+    undefined,
+    (g, _ans, [c, a]) => sumTo(where(c!, g, 0), a!.shape),
+    (g, _ans, [c, , b]) => sumTo(where(c!, 0, g), b!.shape)
+  ]
+)
 
 // ── reductions ────────────────────────────────────────────────────────────
 
@@ -803,7 +826,11 @@ const matmulRaw = (a: Tensor, b: Tensor): Tensor => {
   const rb = b.shape.length
   const inner = ra === 2 ? a.shape[1]! : a.shape[0]!
   const innerB = b.shape[0]!
-  if (ra === 0 || rb === 0 || inner !== innerB) {
+  if (ra === 0) {
+    // A scalar has no inner dimension: a vector of b's inner length would do.
+    throw new DimensionMismatch({ operation: "matmul", what: "a", expected: [b.shape[0] ?? 1], actual: [] })
+  }
+  if (rb === 0 || inner !== innerB) {
     throw new DimensionMismatch({
       operation: "matmul",
       what: "b",
@@ -864,11 +891,20 @@ export const matmul = (a: TensorLike, b: TensorLike): Tensor => matmulP([from(a)
 export const dot = (a: TensorLike, b: TensorLike): Tensor => {
   const ta = from(a)
   const tb = from(b)
-  if (ta.shape.length !== 1 || tb.shape.length !== 1) {
+  // Blame the operand that is not a vector (or b, for unequal lengths); expect a vector as long as the other.
+  if (ta.shape.length !== 1) {
+    throw new DimensionMismatch({
+      operation: "dot",
+      what: "a",
+      expected: [tb.shape.length === 1 ? tb.size : ta.size],
+      actual: shapeText(ta.shape)
+    })
+  }
+  if (tb.shape.length !== 1 || tb.size !== ta.size) {
     throw new DimensionMismatch({
       operation: "dot",
       what: "b",
-      expected: shapeText(ta.shape),
+      expected: [ta.size],
       actual: shapeText(tb.shape)
     })
   }
@@ -895,7 +931,8 @@ export const outer = (a: TensorLike, b: TensorLike): Tensor => {
  */
 export const trace = (A: TensorLike): Tensor => {
   const t = from(A)
-  const n = t.shape[0]!
+  // A scalar is reported against the 1 × 1 matrix it could have been.
+  const n = t.shape[0] ?? 1
   if (t.shape.length !== 2 || t.shape[1] !== n) {
     throw new DimensionMismatch({
       operation: "trace",
