@@ -25,7 +25,7 @@
  */
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
-import { assertClose, compareClose, measure, row, runPythonAnchor } from "@descent/testing"
+import { assertClose, compareClose, measure, PYTHON_BEST, row, runPythonAnchor } from "@descent/testing"
 import * as Autodiff from "../src/Autodiff.ts"
 import * as Blas1 from "../src/Blas1.ts"
 import * as Blas2 from "../src/Blas2.ts"
@@ -129,24 +129,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp
 
-def best(f, min_time=0.2, batches=5):
-    f(); f(); f()
-    reps = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(reps): f()
-        if time.perf_counter() - t0 >= min_time / 4 or reps > 1e7: break
-        reps *= 2
-    out = float("inf")
-    for _ in range(batches):
-        t0 = time.perf_counter(); done = 0
-        while True:
-            for _ in range(reps): f()
-            done += reps
-            dt = time.perf_counter() - t0
-            if dt >= min_time: break
-        out = min(out, dt / done)
-    return out
+${PYTHON_BEST}
 
 n, d, lam = ${n}, ${d}, ${lambda}
 kX, kTrue, kU, kW, kV = jax.random.split(jax.random.PRNGKey(${seed}), 5)

@@ -6,7 +6,7 @@
  * NumPy's figure is measured in the same run, single-threaded, and the ratio
  * printed (ours / NumPy's throughput: > 1 means faster).
  */
-import { measure, row, runPythonAnchor } from "@descent/testing"
+import { measure, PYTHON_BEST, row, runPythonAnchor } from "@descent/testing"
 import * as Blas1 from "../src/Blas1.ts"
 import * as Blas2 from "../src/Blas2.ts"
 import * as Blas3 from "../src/Blas3.ts"
@@ -26,24 +26,7 @@ const vectorSizes = [1_000_000, 25_000_000]
 
 const numpyScript = `
 import json, time, numpy as np
-def best(f, min_time=0.2, batches=5):
-    f(); f()
-    reps = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(reps): f()
-        if time.perf_counter() - t0 >= min_time / 4 or reps > 1e7: break
-        reps *= 2
-    out = float("inf")
-    for _ in range(batches):
-        t0 = time.perf_counter(); done = 0
-        while True:
-            for _ in range(reps): f()
-            done += reps
-            dt = time.perf_counter() - t0
-            if dt >= min_time: break
-        out = min(out, dt / done)
-    return out
+${PYTHON_BEST}
 res = {"version": np.__version__, "gemm": {}, "gemv": {}, "dot": {}, "axpy": {}}
 for n in ${JSON.stringify(gemmSizes)}:
     a = np.sin(np.arange(n*n)*0.7).reshape(n, n); b = np.sin(np.arange(n*n)*0.7+1).reshape(n, n); c = np.empty((n, n))

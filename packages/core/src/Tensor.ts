@@ -29,6 +29,7 @@ import {
   zerosOf
 } from "./internal/autodiff/engine.ts"
 import { exp as detExp, log as detLog, log1p as detLog1p } from "./internal/detmath.ts"
+import { wasm } from "./internal/wasm/runtime.ts"
 import type { Matrix } from "./Matrix.ts"
 
 export type { Shape }
@@ -386,6 +387,13 @@ const unary = (f: (x: Float64Array, o: Float64Array) => void, rule: VjpRule): ((
   return (x) => p([from(x)])
 }
 
+/** o ← exp(x) with the SIMD kernel when both live in WebAssembly memory (the same bits as `detExp`). */
+const simdExp = (x: Float64Array, o: Float64Array): boolean => {
+  if (wasm === undefined || !wasm.heap.contains(x) || !wasm.heap.contains(o)) return false
+  wasm.kernels.expVector(x.length, x.byteOffset, o.byteOffset)
+  return true
+}
+
 /**
  * −x.
  *
@@ -406,6 +414,7 @@ export const neg: (x: TensorLike) => Tensor = unary(
  */
 export const exp: (x: TensorLike) => Tensor = unary(
   (x, o) => {
+    if (simdExp(x, o)) return
     for (let i = 0; i < x.length; i++) o[i] = detExp(x[i]!)
   },
   (g, ans) => mul(g, ans)
@@ -533,10 +542,10 @@ export const sigmoid: (x: TensorLike) => Tensor = unary(
  */
 export const softplus: (x: TensorLike) => Tensor = unary(
   (x, o) => {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i]!
-      o[i] = Math.max(v, 0) + detLog1p(detExp(-Math.abs(v)))
-    }
+    // o ← −|x|, then e^(−|x|) (SIMD when resident), then max(x, 0) + log1p(·).
+    for (let i = 0; i < x.length; i++) o[i] = -Math.abs(x[i]!)
+    if (!simdExp(o, o)) for (let i = 0; i < x.length; i++) o[i] = detExp(o[i]!)
+    for (let i = 0; i < x.length; i++) o[i] = Math.max(x[i]!, 0) + detLog1p(o[i]!)
   },
   (g, _ans, [x]) => mul(g, sigmoid(x!))
 )

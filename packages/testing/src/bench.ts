@@ -68,6 +68,32 @@ export const runPythonAnchor = <A>(script: string, modules: ReadonlyArray<string
   return JSON.parse(lines[lines.length - 1]!) as A
 }
 
+/**
+ * A Python function `best(f)` with the same method as `measure` (calibrated
+ * batches after warm-up, best batch mean in seconds), for anchor scripts.
+ */
+export const PYTHON_BEST = `
+import time as _time
+def best(f, min_time=0.2, batches=5):
+    f(); f(); f()
+    reps = 1
+    while True:
+        t0 = _time.perf_counter()
+        for _ in range(reps): f()
+        if _time.perf_counter() - t0 >= min_time / 4 or reps > 1e7: break
+        reps *= 2
+    out = float("inf")
+    for _ in range(batches):
+        t0 = _time.perf_counter(); done = 0
+        while True:
+            for _ in range(reps): f()
+            done += reps
+            dt = _time.perf_counter() - t0
+            if dt >= min_time: break
+        out = min(out, dt / done)
+    return out
+`
+
 /** A fixed-width table row for bench output. */
 export const row = (cells: ReadonlyArray<string | number>, widths: ReadonlyArray<number>): string =>
   cells
