@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config"
 
 // One vitest project per package; `pnpm test` runs them all in one process so the
-// summary counts every test once. Core runs a second time with the TypeScript
-// kernels forced (`core-ts`), so both kernel backends are always tested.
+// summary counts every test once. Core and linalg run a second time with the
+// TypeScript kernels forced (`core-ts`, `linalg-ts`), so both kernel backends
+// are always tested.
 export default defineConfig({
   test: {
     projects: [
@@ -11,6 +12,10 @@ export default defineConfig({
       {
         root: "./packages/core",
         test: { name: "core-ts", include: ["test/**/*.test.ts"], env: { DESCENT_BACKEND: "typescript" } }
+      },
+      {
+        root: "./packages/linalg",
+        test: { name: "linalg-ts", include: ["test/**/*.test.ts"], env: { DESCENT_BACKEND: "typescript" } }
       }
     ]
   }

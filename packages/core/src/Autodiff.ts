@@ -89,6 +89,30 @@ export type Plain<A> = A extends number
           ? Array<Plain<B>>
           : { [K in keyof A]: Plain<A[K]> }
 
+/**
+ * What may be passed where a differentiated function takes `P`: a tensor
+ * parameter accepts a number, vector, matrix or tensor; objects and arrays map
+ * entry by entry.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Untraced<P> = P extends Tensor
+  ? number | Float64Array | Matrix | Tensor
+  : P extends ReadonlyArray<infer B>
+    ? ReadonlyArray<Untraced<B>>
+    : P extends object
+      ? { readonly [K in keyof P]: Untraced<P[K]> }
+      : P
+
+/**
+ * The arguments a transformed function accepts, given the parameters of `f`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Inputs<Params extends ReadonlyArray<unknown>> = { [K in keyof Params]: Untraced<Params[K]> }
+
 const isLeaf = (x: unknown): x is number | Float64Array | Matrix | Tensor =>
   typeof x === "number" ||
   x instanceof Float64Array ||
@@ -257,12 +281,20 @@ const selectArgs = (
  * @category transformations
  * @since 0.1.0
  */
-export const valueAndGrad =
-  <Args extends ReadonlyArray<Tree>>(
-    f: (...args: { [K in keyof Args]: Traced<Args[K]> }) => Tensor | number,
-    options: GradOptions = {}
-  ) =>
-  (...args: Args): { value: number; gradient: unknown } =>
+export function valueAndGrad<Args extends ReadonlyArray<Tree>>(
+  f: (...args: { [K in keyof Args]: Traced<Args[K]> }) => Tensor | number,
+  options?: GradOptions
+): (...args: Args) => { value: number; gradient: Plain<Args[0]> }
+// biome-ignore lint/suspicious/noExplicitAny: the function's own parameter types drive inference
+export function valueAndGrad<Params extends ReadonlyArray<any>>(
+  f: (...args: Params) => Tensor | number,
+  options?: GradOptions
+): <Args extends Inputs<Params>>(...args: Args) => { value: number; gradient: Plain<Args[0]> }
+export function valueAndGrad(
+  f: (...args: never[]) => Tensor | number,
+  options: GradOptions = {}
+): (...args: ReadonlyArray<Tree>) => { value: number; gradient: unknown } {
+  return (...args) =>
     scoped(
       () => {
         const argnums = options.argnums ?? 0
@@ -278,7 +310,7 @@ export const valueAndGrad =
               call[argIndex] = fl.rebuild(leaves.slice(k, k + fl.leaves.length))
               k += fl.leaves.length
             })
-            return (f as (...a: unknown[]) => Tensor | number)(...call)
+            return (f as unknown as (...a: unknown[]) => Tensor | number)(...call)
           },
           all,
           "valueAndGrad"
@@ -293,6 +325,7 @@ export const valueAndGrad =
       },
       (r) => arraysIn(r.gradient)
     )
+}
 
 /**
  * `grad(f)(...args)`: the gradient of scalar `f` with respect to argument 0 (or
@@ -303,13 +336,22 @@ export const valueAndGrad =
  * @category transformations
  * @since 0.1.0
  */
-export const grad =
-  <Args extends ReadonlyArray<Tree>>(
-    f: (...args: { [K in keyof Args]: Traced<Args[K]> }) => Tensor | number,
-    options: GradOptions = {}
-  ) =>
-  (...args: Args): Plain<Args[0]> =>
-    valueAndGrad(f, options)(...args).gradient as Plain<Args[0]>
+export function grad<Args extends ReadonlyArray<Tree>>(
+  f: (...args: { [K in keyof Args]: Traced<Args[K]> }) => Tensor | number,
+  options?: GradOptions
+): (...args: Args) => Plain<Args[0]>
+// biome-ignore lint/suspicious/noExplicitAny: the function's own parameter types drive inference
+export function grad<Params extends ReadonlyArray<any>>(
+  f: (...args: Params) => Tensor | number,
+  options?: GradOptions
+): <Args extends Inputs<Params>>(...args: Args) => Plain<Args[0]>
+export function grad(
+  f: (...args: never[]) => Tensor | number,
+  options: GradOptions = {}
+): (...args: ReadonlyArray<Tree>) => unknown {
+  const vg = valueAndGrad(f as (...args: ReadonlyArray<Tensor>) => Tensor | number, options)
+  return (...args) => vg(...(args as ReadonlyArray<Tensor>)).gradient
+}
 
 /**
  * The output of f at `primals` and its pullback: a function from an output
@@ -493,7 +535,7 @@ export const hessian = (f: (x: Tensor) => Tensor | number, x: Float64Array): Mat
       const n = x.length
       const H = { rows: n, cols: n, data: allocateFloat64(n * n) }
       for (let j = 0; j < n; j++) {
-        const e = new Float64Array(n)
+        const e = allocateFloat64(n)
         e[j] = 1
         const col = hvp(f, x, e) as Float64Array
         for (let i = 0; i < n; i++) H.data[i * n + j] = col[i]!
@@ -608,9 +650,10 @@ export const checkGrad = (
     })
   // A JS-heap copy; the scope frees grad's (wasm) result at once.
   const gradient = scoped(
-    () => Float64Array.from(grad<[Float64Array]>(f)(x)),
+    () => Float64Array.from(grad(f)(x)),
     () => []
   )
+  // Plain JS arrays: the report is small and should not hold WebAssembly memory.
   const fd = new Float64Array(x.length)
   const xp = Float64Array.from(x)
   const value = (v: Float64Array): number =>

@@ -79,7 +79,7 @@ export const logSumExpRows = (A: Matrix, out: Float64Array): void => {
 export const logSumExpCols = (A: Matrix, out: Float64Array, workspace?: Float64Array): void => {
   const { rows: m, cols: n, data: a } = A
   checkLength("logSumExpCols", "out", out, n)
-  const max = workspace ?? new Float64Array(n)
+  const max = workspace ?? allocateFloat64(n)
   checkLength("logSumExpCols", "workspace", max, n)
   max.fill(Number.NEGATIVE_INFINITY)
   for (let i = 0; i < m; i++) {
