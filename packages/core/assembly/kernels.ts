@@ -122,6 +122,28 @@ export function axpy(n: i32, alpha: f64, x: usize, y: usize): void {
   }
 }
 
+// Plane rotation: (x, y) ← (c·x + s·y, c·y − s·x)
+export function rot(n: i32, c: f64, s: f64, x: usize, y: usize): void {
+  const vc = f64x2.splat(c)
+  const vs = f64x2.splat(s)
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    const xv = v128.load(x + o)
+    const yv = v128.load(y + o)
+    v128.store(x + o, f64x2.add(f64x2.mul(vc, xv), f64x2.mul(vs, yv)))
+    v128.store(y + o, f64x2.sub(f64x2.mul(vc, yv), f64x2.mul(vs, xv)))
+  }
+  if (i < n) {
+    const o = (<usize>i) << 3
+    const xv = load<f64>(x + o)
+    const yv = load<f64>(y + o)
+    store<f64>(x + o, c * xv + s * yv)
+    store<f64>(y + o, c * yv - s * xv)
+  }
+}
+
 // x ← α·x
 export function scal(n: i32, alpha: f64, x: usize): void {
   const va = f64x2.splat(alpha)

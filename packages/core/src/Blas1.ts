@@ -82,6 +82,30 @@ export const scal = (alpha: number, x: Float64Array): void => {
 }
 
 /**
+ * Applies the plane (Givens) rotation [c s; −s c] to the pairs (xᵢ, yᵢ) in
+ * place: xᵢ ← c·xᵢ + s·yᵢ, yᵢ ← c·yᵢ − s·xᵢ (BLAS drot). Eigen- and
+ * SVD-solvers apply these to rows of their accumulated transforms.
+ *
+ * @throws DimensionMismatch when the lengths differ.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const rot = (c: number, s: number, x: Float64Array, y: Float64Array): void => {
+  sameLength("rot", x, y)
+  const n = x.length
+  if (simd !== undefined && heap!.contains(x) && heap!.contains(y)) {
+    simd.rot(n, c, s, x.byteOffset, y.byteOffset)
+    return
+  }
+  for (let i = 0; i < n; i++) {
+    const xi = x[i]!
+    const yi = y[i]!
+    x[i] = c * xi + s * yi
+    y[i] = c * yi - s * xi
+  }
+}
+
+/**
  * y ← x (element copy).
  *
  * @throws DimensionMismatch when the lengths differ.

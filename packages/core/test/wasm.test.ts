@@ -30,7 +30,7 @@ const values = (n: number) =>
 const size = fc.oneof(fc.constantFrom(0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 33), fc.integer({ min: 0, max: 300 }))
 
 describe.runIf(wasmActive)("SIMD kernels equal the TypeScript fallback bit for bit", () => {
-  it("level 1: dot, axpy, scal, nrm2, asum, sum (with offset views)", () => {
+  it("level 1: dot, axpy, scal, rot, nrm2, asum, sum (with offset views)", () => {
     fc.assert(
       fc.property(
         size.chain((n) => fc.tuple(values(n + 3), values(n + 3), fc.integer({ min: 0, max: 3 }))),
@@ -55,6 +55,10 @@ describe.runIf(wasmActive)("SIMD kernels equal the TypeScript fallback bit for b
           Blas1.scal(-1.3, yw)
           Blas1.scal(-1.3, yh)
           assertBitIdentical(yw, yh, "scal")
+          Blas1.rot(0.6, -0.8, xw, yw)
+          Blas1.rot(0.6, -0.8, xh, yh)
+          assertBitIdentical(xw, xh, "rot x")
+          assertBitIdentical(yw, yh, "rot y")
         }
       ),
       { seed: SEED, numRuns: 150 }

@@ -26,6 +26,7 @@ export interface KernelExports {
   sum(n: number, x: number): number
   axpy(n: number, alpha: number, x: number, y: number): void
   scal(n: number, alpha: number, x: number): void
+  rot(n: number, c: number, s: number, x: number, y: number): void
   gemv(m: number, n: number, alpha: number, a: number, x: number, beta: number, y: number): void
   gemvPair(m: number, n: number, a: number, x: number, y: number, w: number, z: number): void
   gemvTUpdate(m: number, n: number, alpha: number, a: number, x: number, y: number): void
