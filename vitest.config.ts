@@ -11,11 +11,21 @@ export default defineConfig({
       "apps/*",
       {
         root: "./packages/core",
-        test: { name: "core-ts", include: ["test/**/*.test.ts"], env: { DESCENT_BACKEND: "typescript" } }
+        test: {
+          name: "core-ts",
+          include: ["test/**/*.test.ts"],
+          env: { DESCENT_BACKEND: "typescript" },
+          testTimeout: 60_000
+        }
       },
       {
         root: "./packages/linalg",
-        test: { name: "linalg-ts", include: ["test/**/*.test.ts"], env: { DESCENT_BACKEND: "typescript" } }
+        test: {
+          name: "linalg-ts",
+          include: ["test/**/*.test.ts"],
+          env: { DESCENT_BACKEND: "typescript" },
+          testTimeout: 60_000
+        }
       }
     ]
   }

@@ -3,6 +3,8 @@ import { defineProject } from "vitest/config"
 export default defineProject({
   test: {
     name: "core",
-    include: ["test/**/*.test.ts"]
+    include: ["test/**/*.test.ts"],
+    // Property suites with fast-check take seconds; CI runs them on 2 shared cores.
+    testTimeout: 60_000
   }
 })

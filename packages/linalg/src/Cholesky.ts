@@ -22,6 +22,8 @@
  * @since 0.1.0
  */
 import { Blas2, Blas3, Errors, Matrix, Memory, Vector } from "@descent/core"
+import { symmetrize, view } from "./internal/matrix.ts"
+import { type Factorization, solveWith } from "./internal/solve.ts"
 
 /**
  * A Cholesky factorization A = L·Lᵀ.
@@ -47,12 +49,6 @@ const UPDATE_ROWS = 256
  * updates are gemm calls of depth 128, near the kernel's peak.
  */
 const TILE_WIDTH = 128
-
-const view = (buffer: Float64Array, rows: number, cols: number, offset = 0): Matrix.Matrix => ({
-  rows,
-  cols,
-  data: buffer.subarray(offset, offset + rows * cols)
-})
 
 /**
  * Unblocked Cholesky–Banachiewicz of the lower triangle of the n × n matrix
@@ -375,14 +371,15 @@ export function solve(
   f: CholeskyFactorization | Matrix.Matrix,
   b: Vector.Vector | Matrix.Matrix
 ): Vector.Vector | Matrix.Matrix {
-  if (isFactorization(f)) return b instanceof Float64Array ? solveVector(f, b) : solveMatrix(f, b)
-  const g = factor(f)
-  try {
-    return b instanceof Float64Array ? solveVector(g, b) : solveMatrix(g, b)
-  } finally {
-    // The factorization is internal: return its memory now rather than at the next GC.
-    Memory.free(g.L.data)
-  }
+  return solveWith(module, f, b)
+}
+
+const module: Factorization<CholeskyFactorization> = {
+  is: isFactorization,
+  factor,
+  solveVector,
+  solveMatrix,
+  storage: (f) => f.L.data
 }
 
 /**
@@ -411,15 +408,8 @@ export const inverse = (f: CholeskyFactorization): Matrix.Matrix => {
   const I = Matrix.identity(n)
   const X = solveMatrix(f, I)
   Memory.free(I.data)
-  // Symmetrize: the two triangles differ by rounding only.
-  const x = X.data
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const v = 0.5 * (x[i * n + j]! + x[j * n + i]!)
-      x[i * n + j] = v
-      x[j * n + i] = v
-    }
-  }
+  // The two triangles differ by rounding only.
+  symmetrize(X)
   return X
 }
 
@@ -434,6 +424,28 @@ const rankOneStart = (
   Vector.assertLength(operation, "x", x, L.rows)
   Vector.assertFinite(operation, "x", x)
   return Matrix.clone(L)
+}
+
+/**
+ * Below the diagonal of column k of the n × n factor `l` (n = w.length), the
+ * rotation of a rank-1 sweep: Lᵢₖ ← (Lᵢₖ ± s·wᵢ)/c, then wᵢ ← c·wᵢ − s·Lᵢₖ, for
+ * i > k (`sign` +1 for the update, −1 for the downdate).
+ */
+const rotateColumn = (
+  l: Float64Array,
+  w: Float64Array,
+  k: number,
+  c: number,
+  s: number,
+  sign: 1 | -1
+): void => {
+  const n = w.length
+  const ss = sign * s
+  for (let i = k + 1; i < n; i++) {
+    const lik = (l[i * n + k]! + ss * w[i]!) / c
+    l[i * n + k] = lik
+    w[i] = c * w[i]! - s * lik
+  }
 }
 
 /**
@@ -462,14 +474,8 @@ export const update = (f: CholeskyFactorization | Matrix.Matrix, x: Vector.Vecto
     const xk = w[k]!
     if (xk === 0) continue
     const r = Math.hypot(lkk, xk)
-    const c = r / lkk
-    const s = xk / lkk
     l[k * n + k] = r
-    for (let i = k + 1; i < n; i++) {
-      const lik = (l[i * n + k]! + s * w[i]!) / c
-      l[i * n + k] = lik
-      w[i] = c * w[i]! - s * lik
-    }
+    rotateColumn(l, w, k, r / lkk, xk / lkk, 1)
   }
   Memory.free(w)
   return { L }
@@ -512,14 +518,8 @@ export const downdate = (
       throw new Errors.NotPositiveDefinite({ operation: "Cholesky.downdate", column: k, pivot: r2 })
     }
     const r = Math.sqrt(r2)
-    const c = r / lkk
-    const s = xk / lkk
     l[k * n + k] = r
-    for (let i = k + 1; i < n; i++) {
-      const lik = (l[i * n + k]! - s * w[i]!) / c
-      l[i * n + k] = lik
-      w[i] = c * w[i]! - s * lik
-    }
+    rotateColumn(l, w, k, r / lkk, xk / lkk, -1)
   }
   Memory.free(w)
   return { L }

@@ -19,8 +19,9 @@
  *
  * @since 0.1.0
  */
-import { Autodiff, Blas2, Blas3, Errors, Matrix, Memory, Tensor as T, Vector } from "@descent/core"
-import { solveInPlace } from "./internal/denseSolve.ts"
+import { Autodiff, Blas1, Blas2, Blas3, Errors, Matrix, Memory, Tensor as T, Vector } from "@descent/core"
+import { factorInto, solveInPlace } from "./internal/lu.ts"
+import { addToDiagonal, norm1, trace } from "./internal/matrix.ts"
 
 type Tensor = T.Tensor
 
@@ -53,19 +54,6 @@ const PADE_13 = [
   670442572800, 33522128640, 1323241920, 40840800, 960960, 16380, 182, 1
 ]
 
-/** ‖A‖₁: the largest absolute column sum (accumulated row by row, contiguously). */
-const norm1 = (A: Matrix.Matrix): number => {
-  const { rows: m, cols: n, data: a } = A
-  const sums = Vector.zeros(n)
-  for (let i = 0; i < m; i++) {
-    const r = i * n
-    for (let j = 0; j < n; j++) sums[j] = sums[j]! + Math.abs(a[r + j]!)
-  }
-  let best = 0
-  for (let j = 0; j < n; j++) if (!(sums[j]! <= best)) best = sums[j]!
-  return best
-}
-
 /** out ← Σ cₜ·Mₜ + c₀·I in one pass over the entries (1 ≤ mats.length ≤ 4). */
 const combine = (
   out: Matrix.Matrix,
@@ -74,7 +62,6 @@ const combine = (
   mats: ReadonlyArray<Matrix.Matrix>
 ): void => {
   const o = out.data
-  const n = out.rows
   const len = o.length
   const m0 = mats[0]!.data
   const c0 = coeffs[0]!
@@ -92,7 +79,7 @@ const combine = (
       for (let i = 0; i < len; i++) o[i] = o[i]! + c * m[i]!
     }
   }
-  for (let i = 0; i < n; i++) o[i * n + i] = o[i * n + i]! + identity
+  addToDiagonal(out, identity)
 }
 
 /** n × n views into one workspace allocation (one allocator call per expm). */
@@ -196,12 +183,6 @@ const ell = (absA: Matrix.Matrix, scale: number, normScaled: number, m: number):
   return Number.isNaN(value) ? Number.POSITIVE_INFINITY : Math.max(0, value)
 }
 
-const scaleInto = (src: Matrix.Matrix, factor: number, dst: Matrix.Matrix): void => {
-  const x = src.data
-  const y = dst.data
-  for (let i = 0; i < y.length; i++) y[i] = x[i]! * factor
-}
-
 const expmInto = (A: Matrix.Matrix, out: Matrix.Matrix): void => {
   const n = A.rows
   // A², A⁴, A⁶, |A|, A⁸ or 2⁻ˢA, W₁, W, U (U doubles as the squaring buffer).
@@ -251,11 +232,11 @@ const expmInto = (A: Matrix.Matrix, out: Matrix.Matrix): void => {
     let X = A
     if (s > 0) {
       X = ws.take()
-      scaleInto(A, 2 ** -s, X)
+      Blas1.axpby(2 ** -s, A.data, 0, X.data)
       if (Number.isFinite(n6) && Number.isFinite(n4)) {
-        scaleInto(A2, 2 ** (-2 * s), A2)
-        scaleInto(A4, 2 ** (-4 * s), A4)
-        scaleInto(A6, 2 ** (-6 * s), A6)
+        Blas1.scal(2 ** (-2 * s), A2.data)
+        Blas1.scal(2 ** (-4 * s), A4.data)
+        Blas1.scal(2 ** (-6 * s), A6.data)
       } else {
         Blas3.gemm(false, false, 1, X, X, 0, A2)
         Blas3.gemm(false, false, 1, A2, A2, 0, A4)
@@ -273,7 +254,11 @@ const expmInto = (A: Matrix.Matrix, out: Matrix.Matrix): void => {
     u[i] = vi - ui
     v[i] = vi + ui
   }
-  solveInPlace("expm", U, V)
+  // In place: U becomes the LU factors of V − U, V the solution R.
+  const pivots = new Int32Array(n)
+  const zeroPivot = factorInto(U.data, U, pivots)
+  if (zeroPivot >= 0) throw new Errors.Singular({ operation: "expm", index: zeroPivot })
+  solveInPlace(U, pivots, V)
   // s squarings, ping-ponging so that the last one lands in `out`.
   let R = V
   let S = s % 2 === 1 ? out : U
@@ -327,11 +312,7 @@ export const expm = (A: Matrix.Matrix): Matrix.Matrix => {
  */
 export const traceExpm = (A: Matrix.Matrix): number => {
   validateSquare("traceExpm", "A", A)
-  const E = expmUnchecked(A)
-  const n = A.rows
-  let t = 0
-  for (let i = 0; i < n; i++) t += E.data[i * n + i]!
-  return t
+  return trace(expmUnchecked(A))
 }
 
 /**
@@ -438,13 +419,7 @@ const expmPrimitive: (...args: ReadonlyArray<T.TensorLike>) => Tensor = Autodiff
 )
 
 const traceExpmPrimitive: (...args: ReadonlyArray<T.TensorLike>) => Tensor = Autodiff.customVjp(
-  ([a]) => {
-    const E = expmUnchecked(asMatrix("traceExpmTraced", a!))
-    const n = E.rows
-    let t = 0
-    for (let i = 0; i < n; i++) t += E.data[i * n + i]!
-    return T.scalar(t)
-  },
+  ([a]) => T.scalar(trace(expmUnchecked(asMatrix("traceExpmTraced", a!)))),
   // ∇_A tr e^A = (e^A)ᵀ.
   (g, _output, [a]) => [T.mul(g, T.transpose(expmPrimitive(a!)))]
 )

@@ -7,8 +7,9 @@
  * Two routes:
  * - **Eigen route** (`powerEigen`, `sqrtEigen`, `inverseRootEigen`):
  *   A = V·diag(λ)·Vᵀ, A^r = V·diag(λʳ)·Vᵀ (Higham, "Functions of Matrices",
- *   2008, §1.2 and §6.1), with a cyclic Jacobi eigensolver. Exact up to the
- *   eigensolver's backward error, any real r; O(n³) per sweep.
+ *   2008, §1.2 and §6.1), with `SymmetricEigen.eigh` (Householder
+ *   tridiagonalization and implicit QL) on the symmetric part of A. Exact up
+ *   to the eigensolver's backward error, any real r; O(n³).
  * - **Coupled Newton route** (`inverseRootNewton`, `sqrtNewton`): only matrix
  *   products (Guo & Higham 2006, "A Schur–Newton method for the matrix p-th
  *   root and its inverse", SIAM J. Matrix Anal. Appl. 28(3); Higham 2008,
@@ -24,8 +25,15 @@
  *
  * @since 0.1.0
  */
-import { Blas3, Errors, Matrix, type Solver, Vector } from "@descent/core"
-import { jacobiEigen } from "./internal/jacobiEigen.ts"
+import { Blas1, Blas3, Errors, Matrix, type Solver, Vector } from "@descent/core"
+import {
+  addToDiagonal,
+  checkIterationOptions,
+  checkNonNegative,
+  maxAbsDeviationFromIdentity,
+  symmetrize
+} from "./internal/matrix.ts"
+import * as SymmetricEigen from "./SymmetricEigen.ts"
 
 /**
  * Options of the eigen-route functions.
@@ -93,24 +101,13 @@ export interface NewtonRootResult {
   readonly residual: number
 }
 
-const checkEpsilon = (operation: string, epsilon: number): void => {
-  if (!(Number.isFinite(epsilon) && epsilon >= 0))
-    throw new Errors.InvalidOptions({
-      operation,
-      field: "epsilon",
-      value: epsilon,
-      requirement: "a finite number ≥ 0"
-    })
-}
-
 /** A + εI as a fresh matrix (validated: square, finite). */
 const ridged = (operation: string, A: Matrix.Matrix, epsilon: number): Matrix.Matrix => {
   Matrix.assertSquare(operation, "A", A)
   Vector.assertFinite(operation, "A", A.data)
-  checkEpsilon(operation, epsilon)
+  checkNonNegative(operation, "epsilon", epsilon)
   const B = Matrix.clone(A)
-  const n = A.rows
-  if (epsilon !== 0) for (let i = 0; i < n; i++) B.data[i * n + i] = B.data[i * n + i]! + epsilon
+  if (epsilon !== 0) addToDiagonal(B, epsilon)
   return B
 }
 
@@ -129,16 +126,16 @@ const reconstruct = (V: Matrix.Matrix, f: Float64Array): Matrix.Matrix => {
  * (A + εI)^r for a symmetric positive (semi)definite A and any finite real r,
  * by the eigen-decomposition A + εI = V·diag(λ)·Vᵀ: the result is
  * V·diag(λʳ)·Vᵀ (Higham 2008, Definition 1.2). Only the symmetric part of A is
- * used. For r > 0, eigenvalues in [−n·u·λ_max, 0] are rounding of a
- * semidefinite matrix and are set to 0; for r ≤ 0 every eigenvalue must be
- * positive. Accuracy: eigenvalues carry absolute errors ≈ u·‖A‖₂, so the
- * component of λ_min has relative error ≈ u·κ(A) and A^r inherits
- * ≈ |r|·u·κ(A) (raise ε to bound κ).
+ * used. Eigenvalues within n·u·λ_max of 0 are rounding of a semidefinite
+ * matrix: for r > 0, those in [−n·u·λ_max, 0] are set to 0; for r ≤ 0 every
+ * eigenvalue must exceed n·u·λ_max. Accuracy: eigenvalues carry absolute
+ * errors ≈ u·‖A‖₂, so the component of λ_min has relative error ≈ u·κ(A) and
+ * A^r inherits ≈ |r|·u·κ(A) (raise ε to bound κ).
  *
  * @throws DimensionMismatch when A is not square.
  * @throws NonFiniteInput when A holds NaN or ±Infinity.
  * @throws InvalidOptions when `epsilon` is negative or not finite, or `exponent` is not finite.
- * @throws NotPositiveDefinite when an eigenvalue is negative (r > 0) or not positive (r ≤ 0); `column` is its ascending index, `pivot` its value.
+ * @throws NotPositiveDefinite when an eigenvalue is negative (r > 0) or not above n·u·λ_max (r ≤ 0); `column` is its ascending index, `pivot` its value.
  * @category matrix functions
  * @since 0.1.0
  */
@@ -164,16 +161,19 @@ const powerEigenImpl = (
   const B = ridged(operation, A, options.epsilon ?? 0)
   const n = B.rows
   if (n === 0) return { value: Matrix.zeros(0, 0), eigenvalues: Vector.zeros(0) }
-  const { values, vectors } = jacobiEigen(B)
+  symmetrize(B) // the symmetric part: `SymmetricEigen` reads only the lower triangle
+  const { eigenvalues: values, eigenvectors: vectors } = SymmetricEigen.eigh(B)
   const lmax = Math.max(Math.abs(values[0]!), Math.abs(values[n - 1]!))
+  // The eigensolver's absolute error (Weyl): below this, λ is indistinguishable from 0.
+  const rounding = n * 2 ** -53 * lmax
   const f = Vector.zeros(n)
   for (let k = 0; k < n; k++) {
     const l = values[k]!
     if (exponent > 0) {
-      if (l < -n * 2 ** -53 * lmax) throw new Errors.NotPositiveDefinite({ operation, column: k, pivot: l })
+      if (l < -rounding) throw new Errors.NotPositiveDefinite({ operation, column: k, pivot: l })
       f[k] = l <= 0 ? 0 : l ** exponent
     } else {
-      if (!(l > 0)) throw new Errors.NotPositiveDefinite({ operation, column: k, pivot: l })
+      if (!(l > rounding)) throw new Errors.NotPositiveDefinite({ operation, column: k, pivot: l })
       f[k] = l ** exponent
     }
   }
@@ -207,7 +207,7 @@ const checkDegree = (operation: string, p: number): void => {
  * @throws DimensionMismatch when A is not square.
  * @throws NonFiniteInput when A holds NaN or ±Infinity.
  * @throws InvalidOptions when `p` is not an integer ≥ 1, or `epsilon` is negative or not finite.
- * @throws NotPositiveDefinite when an eigenvalue of A + εI is not positive.
+ * @throws NotPositiveDefinite when an eigenvalue of A + εI is not above n·u·λ_max (numerically zero or negative).
  * @category matrix functions
  * @since 0.1.0
  */
@@ -228,19 +228,6 @@ interface NewtonCore {
   readonly residual: number
 }
 
-const maxAbsDeviationFromIdentity = (M: Matrix.Matrix): number => {
-  const n = M.rows
-  const m = M.data
-  let r = 0
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const d = Math.abs(m[i * n + j]! - (i === j ? 1 : 0))
-      if (!(d <= r)) r = d // NaN propagates
-    }
-  }
-  return r
-}
-
 const newtonCore = (
   operation: string,
   A: Matrix.Matrix,
@@ -250,31 +237,16 @@ const newtonCore = (
   checkDegree(operation, p)
   const maxIterations = options.maxIterations ?? defaultNewtonRootOptions.maxIterations
   const tolerance = options.tolerance ?? defaultNewtonRootOptions.tolerance
-  if (!(Number.isInteger(maxIterations) && maxIterations >= 1))
-    throw new Errors.InvalidOptions({
-      operation,
-      field: "maxIterations",
-      value: maxIterations,
-      requirement: "an integer ≥ 1"
-    })
-  if (!(tolerance > 0 && Number.isFinite(tolerance)))
-    throw new Errors.InvalidOptions({
-      operation,
-      field: "tolerance",
-      value: tolerance,
-      requirement: "a finite number > 0"
-    })
+  checkIterationOptions(operation, maxIterations, tolerance)
   const B = ridged(operation, A, options.epsilon ?? 0)
   const n = B.rows
   if (n === 0) return { X: Matrix.zeros(0, 0), B, status: "converged", iterations: 0, residual: 0 }
-  let fro = 0
-  for (let i = 0; i < B.data.length; i++) fro += B.data[i]! * B.data[i]!
-  fro = Math.sqrt(fro)
+  const fro = Blas1.nrm2(B.data)
   if (!(fro > 0)) throw new Errors.NotPositiveDefinite({ operation, column: 0, pivot: B.data[0]! })
   const z = (1 + p) / (2 * fro)
   const X = Matrix.zeros(n, n)
   const M = Matrix.clone(B)
-  for (let i = 0; i < M.data.length; i++) M.data[i] = M.data[i]! * z
+  Blas1.scal(z, M.data)
   const x0 = z ** (1 / p)
   for (let i = 0; i < n; i++) X.data[i * n + i] = x0
   const Tm = Matrix.zeros(n, n)
@@ -295,10 +267,8 @@ const newtonCore = (
       break
     }
     // T = ((p+1)I − M)/p.
-    const t = Tm.data
-    const mc = Mc.data
-    for (let i = 0; i < t.length; i++) t[i] = -mc[i]! / p
-    for (let i = 0; i < n; i++) t[i * n + i] = t[i * n + i]! + (p + 1) / p
+    Blas1.axpby(-1 / p, Mc.data, 0, Tm.data)
+    addToDiagonal(Tm, (p + 1) / p)
     Blas3.gemm(false, false, 1, Xc, Tm, 0, Xn)
     // P = T^p by repeated multiplication (p is small in practice).
     let Pc = Tm

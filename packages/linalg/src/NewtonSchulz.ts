@@ -25,7 +25,8 @@
  *
  * @since 0.1.0
  */
-import { Blas3, Errors, Matrix, type Solver, Vector } from "@descent/core"
+import { Blas1, Blas3, Errors, Matrix, type Solver, Vector } from "@descent/core"
+import { checkIterationOptions, checkNonNegative, maxAbsDeviationFromIdentity } from "./internal/matrix.ts"
 
 /**
  * Muon's quintic coefficients (a, b, c) (Jordan et al. 2024).
@@ -111,25 +112,9 @@ export interface CubicResult {
 const normalizedWide = (G: Matrix.Matrix, epsilon: number): { W: Matrix.Matrix; transposed: boolean } => {
   const transposed = G.rows > G.cols
   const W = transposed ? Matrix.transpose(G) : Matrix.clone(G)
-  const w = W.data
-  let s = 0
-  for (let i = 0; i < w.length; i++) s += w[i]! * w[i]!
-  const d = Math.sqrt(s) + epsilon
-  if (d > 0) for (let i = 0; i < w.length; i++) w[i] = w[i]! / d
+  const d = Blas1.nrm2(W.data) + epsilon
+  if (d > 0) Blas1.scal(1 / d, W.data)
   return { W, transposed }
-}
-
-const deviation = (A: Matrix.Matrix): number => {
-  const n = A.rows
-  const a = A.data
-  let r = 0
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const d = Math.abs(a[i * n + j]! - (i === j ? 1 : 0))
-      if (!(d <= r)) r = d
-    }
-  }
-  return r
 }
 
 /**
@@ -155,13 +140,7 @@ export const quintic = (G: Matrix.Matrix, options: QuinticOptions = {}): Quintic
       value: steps,
       requirement: "an integer ≥ 0"
     })
-  if (!(Number.isFinite(epsilon) && epsilon >= 0))
-    throw new Errors.InvalidOptions({
-      operation,
-      field: "epsilon",
-      value: epsilon,
-      requirement: "a finite number ≥ 0"
-    })
+  checkNonNegative(operation, "epsilon", epsilon)
   if (!(Number.isFinite(a) && Number.isFinite(b) && Number.isFinite(c)))
     throw new Errors.InvalidOptions({
       operation,
@@ -181,12 +160,8 @@ export const quintic = (G: Matrix.Matrix, options: QuinticOptions = {}): Quintic
   for (let s = 0; s < steps; s++) {
     Blas3.gemm(false, true, 1, X, X, 0, A)
     Blas3.gemm(false, false, c, A, A, 0, B)
-    const bd = B.data
-    const ad = A.data
-    for (let i = 0; i < bd.length; i++) bd[i] = bd[i]! + b * ad[i]!
-    const xn = Xn.data
-    const x = X.data
-    for (let i = 0; i < xn.length; i++) xn[i] = a * x[i]!
+    Blas1.axpy(b, A.data, B.data)
+    Blas1.axpby(a, X.data, 0, Xn.data)
     Blas3.gemm(false, false, 1, B, X, 1, Xn)
     const t = X
     X = Xn
@@ -211,20 +186,7 @@ export const cubic = (G: Matrix.Matrix, options: CubicOptions = {}): CubicResult
   const operation = "NewtonSchulz.cubic"
   const maxIterations = options.maxIterations ?? defaultCubicOptions.maxIterations
   const tolerance = options.tolerance ?? defaultCubicOptions.tolerance
-  if (!(Number.isInteger(maxIterations) && maxIterations >= 1))
-    throw new Errors.InvalidOptions({
-      operation,
-      field: "maxIterations",
-      value: maxIterations,
-      requirement: "an integer ≥ 1"
-    })
-  if (!(tolerance > 0 && Number.isFinite(tolerance)))
-    throw new Errors.InvalidOptions({
-      operation,
-      field: "tolerance",
-      value: tolerance,
-      requirement: "a finite number > 0"
-    })
+  checkIterationOptions(operation, maxIterations, tolerance)
   Vector.assertFinite(operation, "G", G.data)
   if (G.rows === 0 || G.cols === 0)
     return { value: Matrix.zeros(G.rows, G.cols), status: "converged", iterations: 0, residual: 0 }
@@ -241,7 +203,7 @@ export const cubic = (G: Matrix.Matrix, options: CubicOptions = {}): CubicResult
   let sinceBest = 0
   for (;;) {
     Blas3.gemm(false, true, 1, X, X, 0, A)
-    residual = deviation(A)
+    residual = maxAbsDeviationFromIdentity(A)
     if (!Number.isFinite(residual)) {
       status = "diverged"
       break
@@ -258,9 +220,7 @@ export const cubic = (G: Matrix.Matrix, options: CubicOptions = {}): CubicResult
       break
     }
     if (iterations >= maxIterations) break
-    const xn = Xn.data
-    const x = X.data
-    for (let i = 0; i < xn.length; i++) xn[i] = 1.5 * x[i]!
+    Blas1.axpby(1.5, X.data, 0, Xn.data)
     Blas3.gemm(false, false, -0.5, A, X, 1, Xn)
     const t = X
     X = Xn

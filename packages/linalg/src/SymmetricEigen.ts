@@ -9,6 +9,10 @@
  * 2. The implicit symmetric QL iteration with Wilkinson-type shifts on T
  *    (EISPACK `tql2`), applying its Givens rotations to Q.
  *
+ * Q is accumulated transposed (its columns as contiguous rows, in WebAssembly
+ * memory): the back-transformation is one `gemv` and one `ger` per reflector and
+ * each QL rotation is one SIMD `Blas1.rot` on two rows.
+ *
  * Both phases are orthogonal transformations, so the computed decomposition is
  * backward stable: V·Λ·Vᵀ = A + ΔA with ‖ΔA‖₂ ≤ c·n·u·‖A‖₂, and each eigenvalue is
  * within c·n·u·‖A‖₂ of an exact one (Weyl). Eigenvectors are accurate to
@@ -17,7 +21,7 @@
  *
  * @since 0.1.0
  */
-import { Errors, Matrix, Vector } from "@descent/core"
+import { Blas1, Blas2, Errors, Matrix, Vector } from "@descent/core"
 
 /**
  * The spectral decomposition of a symmetric matrix.
@@ -36,6 +40,19 @@ const EPS = 2 ** -52
 /** QL sweeps allowed per eigenvalue before it is accepted as is (LAPACK allows 30). */
 const MAX_ITERATIONS_PER_EIGENVALUE = 60
 
+/** Squares summed in this range neither overflow nor lose precision to underflow. */
+const NORM_TINY = 2 ** -960
+const NORM_HUGE = 2 ** 960
+
+/**
+ * √(a² + b²): the direct formula when its squares are safe (a few times faster
+ * than `Math.hypot` in V8, within an ulp of it), `Math.hypot` otherwise.
+ */
+const planeNorm = (a: number, b: number): number => {
+  const ss = a * a + b * b
+  return ss > NORM_TINY && ss < NORM_HUGE ? Math.sqrt(ss) : Math.hypot(a, b)
+}
+
 const validate = (operation: string, A: Matrix.Matrix): void => {
   Matrix.assertSquare(operation, "A", A)
   for (let i = 0; i < A.rows; i++) {
@@ -49,18 +66,30 @@ const validate = (operation: string, A: Matrix.Matrix): void => {
 }
 
 /**
- * Householder tridiagonalization (EISPACK `tred2`): on entry v holds the lower
- * triangle of A (row-major n × n); on exit v = Q, d the diagonal and e the
- * subdiagonal of T = QᵀAQ in e[1..n−1].
+ * Householder tridiagonalization (EISPACK `tred2`, reduction part).
+ *
+ * On entry V holds the lower triangle of A and zeros above the diagonal. On exit
+ * the diagonal of V is the diagonal of T = QᵀAQ, e[1..n−1] its subdiagonal, and
+ * for i ≥ 1 row i of U holds (in columns 0..i−1, zeros after) the Householder
+ * vector uᵢ of the reflector I − uᵢuᵢᵀ/hᵢ, with hᵢ in d[i] (hᵢ = 0: none).
+ *
+ * Step i works on the leading i × i block A₍ᵢ₎ of V. Since the strict upper
+ * triangle of V stays zero, rows 0..i−1 of V at full width are [L 0] with L the
+ * lower triangle of A₍ᵢ₎, and A₍ᵢ₎·x = L·x + Lᵀ·x − diag(L)∘x comes from one
+ * `gemvPair` sweep over those rows.
  */
 const tridiagonalize = (
-  v: Float64Array,
-  n: number,
+  V: Matrix.Matrix,
+  U: Matrix.Matrix | undefined,
   d: Float64Array,
-  e: Float64Array,
-  work: Float64Array,
-  vectors: boolean
+  e: Float64Array
 ): void => {
+  const n = V.rows
+  const v = V.data
+  // x: the current d padded with zeros to length n; y, z: L·x and Lᵀ·x.
+  const x = Vector.zeros(n)
+  const y = Vector.zeros(n)
+  const z = Vector.zeros(n)
   for (let j = 0; j < n; j++) d[j] = v[(n - 1) * n + j]!
   for (let i = n - 1; i > 0; i--) {
     let scale = 0
@@ -71,7 +100,6 @@ const tridiagonalize = (
       for (let j = 0; j < i; j++) {
         d[j] = v[(i - 1) * n + j]!
         v[i * n + j] = 0
-        v[j * n + i] = 0
       }
     } else {
       for (let k = 0; k < i; k++) {
@@ -84,23 +112,13 @@ const tridiagonalize = (
       e[i] = scale * g
       h -= f * g
       d[i - 1] = f - g
-      // e ← A₍ᵢ₎·d with A₍ᵢ₎ the symmetric matrix of the lower triangle of v[0:i, 0:i],
-      // row by row (contiguous in row-major storage).
-      for (let j = 0; j < i; j++) {
-        e[j] = 0
-        v[j * n + i] = d[j]!
-      }
-      for (let k = 0; k < i; k++) {
-        const row = k * n
-        const dk = d[k]!
-        let sum = 0
-        for (let j = 0; j < k; j++) {
-          const akj = v[row + j]!
-          sum += akj * d[j]!
-          e[j] = e[j]! + akj * dk
-        }
-        e[k] = e[k]! + sum + v[row + k]! * dk
-      }
+      if (U !== undefined) for (let j = 0; j < i; j++) U.data[i * n + j] = d[j]!
+      // e ← A₍ᵢ₎·d (see above); x[i..n) is zero.
+      for (let j = 0; j < i; j++) x[j] = d[j]!
+      x[i] = 0
+      const yi = y.subarray(0, i)
+      Blas2.gemvPair(Matrix.fromData(i, n, v.subarray(0, i * n)), x, yi, x.subarray(0, i), z)
+      for (let j = 0; j < i; j++) e[j] = yi[j]! + z[j]! - v[j * n + j]! * d[j]!
       f = 0
       for (let j = 0; j < i; j++) {
         e[j] = e[j]! / h
@@ -122,55 +140,43 @@ const tridiagonalize = (
     }
     d[i] = h
   }
-  if (!vectors) {
-    // T's diagonal was left on the diagonal of v; Q is not needed.
-    for (let i = 0; i < n; i++) d[i] = v[i * n + i]!
-    e[0] = 0
-    return
-  }
-  // Accumulate the transformations.
-  for (let i = 0; i < n - 1; i++) {
-    v[(n - 1) * n + i] = v[i * n + i]!
-    v[i * n + i] = 1
-    const h = d[i + 1]!
-    if (h !== 0) {
-      // V ← (I − d·uᵀ)·V on the leading (i+1) × (i+1) block, u = column i + 1:
-      // work = Vᵀ·u accumulated row by row, then row k minus d[k]·work.
-      for (let j = 0; j <= i; j++) work[j] = 0
-      for (let k = 0; k <= i; k++) {
-        const row = k * n
-        const uk = v[row + i + 1]!
-        d[k] = uk / h
-        for (let j = 0; j <= i; j++) work[j] = work[j]! + uk * v[row + j]!
-      }
-      for (let k = 0; k <= i; k++) {
-        const row = k * n
-        const dk = d[k]!
-        for (let j = 0; j <= i; j++) v[row + j] = v[row + j]! - dk * work[j]!
-      }
-    }
-    for (let k = 0; k <= i; k++) v[k * n + i + 1] = 0
-  }
-  for (let j = 0; j < n; j++) {
-    d[j] = v[(n - 1) * n + j]!
-    v[(n - 1) * n + j] = 0
-  }
-  if (n > 0) v[(n - 1) * n + n - 1] = 1
   e[0] = 0
 }
 
 /**
+ * Accumulates Qᵀ from the reflectors left in U by `tridiagonalize` into the
+ * n × n matrix W (row j of W = column j of Q), growing the leading block as
+ * EISPACK `tred2` does: W ← (W ⊕ 1)·(I − u·uᵀ/h). The rows of W are used at full
+ * width (columns beyond the block are zero, as are those of u), so each step is
+ * one `gemv` and one `ger` on contiguous rows.
+ */
+const accumulate = (U: Matrix.Matrix, h: Float64Array, W: Matrix.Matrix): void => {
+  const n = W.rows
+  const w = W.data
+  const t = Vector.zeros(n)
+  for (let i = 0; i < n; i++) w[i * n + i] = 1
+  for (let b = 1; b < n; b++) {
+    const hb = h[b]!
+    if (hb === 0) continue
+    const u = U.data.subarray(b * n, b * n + n)
+    const block = Matrix.fromData(b, n, w.subarray(0, b * n))
+    const tb = t.subarray(0, b)
+    Blas2.gemv(1, block, u, 0, tb)
+    Blas2.ger(-1 / hb, tb, u, block)
+  }
+}
+
+/**
  * Implicit QL iteration with shifts on the tridiagonal (d, e) (EISPACK `tql2`).
- * `w` holds the accumulated orthogonal matrix TRANSPOSED (row j = column j of Q),
- * so each Givens rotation touches two contiguous rows; it is skipped when
- * `vectors` is false.
+ * `rows` are the rows of the accumulated orthogonal matrix TRANSPOSED (row j =
+ * column j of Q), so each Givens rotation updates two contiguous rows; they are
+ * undefined when only eigenvalues are wanted.
  */
 const tridiagonalQl = (
   d: Float64Array,
   e: Float64Array,
-  w: Float64Array,
   n: number,
-  vectors: boolean
+  rows: ReadonlyArray<Float64Array> | undefined
 ): void => {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!
   if (n > 0) e[n - 1] = 0
@@ -189,7 +195,7 @@ const tridiagonalQl = (
         iteration++
         let g = d[l]!
         let p = (d[l + 1]! - g) / (2 * e[l]!)
-        let r = Math.hypot(p, 1)
+        let r = planeNorm(p, 1)
         if (p < 0) r = -r
         d[l] = e[l]! / (p + r)
         d[l + 1] = e[l]! * (p + r)
@@ -210,22 +216,14 @@ const tridiagonalQl = (
           s2 = s
           g = c * e[i]!
           h = c * p
-          r = Math.hypot(p, e[i]!)
+          r = planeNorm(p, e[i]!)
           e[i + 1] = s * r
           s = e[i]! / r
           c = p / r
           p = c * d[i]! - s * g
           d[i + 1] = h + s * (c * g + s * d[i]!)
-          if (vectors) {
-            const ri = i * n
-            const rj = ri + n
-            for (let k = 0; k < n; k++) {
-              const x = w[ri + k]!
-              const y = w[rj + k]!
-              w[rj + k] = s * x + c * y
-              w[ri + k] = c * x - s * y
-            }
-          }
+          // Row i + 1 ← c·row i+1 + s·row i, row i ← c·row i − s·row i+1.
+          if (rows !== undefined) Blas1.rot(c, s, rows[i + 1]!, rows[i]!)
         }
         p = (-s * s2 * c3 * el1 * e[l]!) / dl1
         e[l] = s * p
@@ -245,16 +243,16 @@ const decompose = (operation: string, A: Matrix.Matrix, vectors: boolean): Symme
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) v[i * n + j] = A.data[i * n + j]!
   const d = Vector.zeros(n)
   const e = Vector.zeros(n)
-  tridiagonalize(v, n, d, e, Vector.zeros(n), vectors)
-  // Transpose Q in place so that the QL rotations work on contiguous rows.
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const t = v[i * n + j]!
-      v[i * n + j] = v[j * n + i]!
-      v[j * n + i] = t
-    }
-  }
-  tridiagonalQl(d, e, v, n, vectors)
+  const U = vectors ? Matrix.zeros(n, n) : undefined
+  tridiagonalize(V, U, d, e)
+  // W = Qᵀ in WebAssembly memory, so the rotations below run on the SIMD kernels
+  // over contiguous rows; its row views are made once.
+  const W = Matrix.zeros(vectors ? n : 0, vectors ? n : 0)
+  const w = W.data
+  if (U !== undefined) accumulate(U, d, W)
+  for (let i = 0; i < n; i++) d[i] = v[i * n + i]!
+  const rows = vectors ? Array.from({ length: n }, (_, i) => w.subarray(i * n, i * n + n)) : undefined
+  tridiagonalQl(d, e, n, rows)
   // Sort ascending; column j of the result is row order[j] of the transposed Q.
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i]! - d[j]!)
   const eigenvalues = Vector.zeros(n)
@@ -262,7 +260,7 @@ const decompose = (operation: string, A: Matrix.Matrix, vectors: boolean): Symme
   for (let j = 0; j < n; j++) {
     const src = order[j]!
     eigenvalues[j] = d[src]!
-    if (vectors) for (let k = 0; k < n; k++) eigenvectors.data[k * n + j] = v[src * n + k]!
+    if (vectors) for (let k = 0; k < n; k++) eigenvectors.data[k * n + j] = w[src * n + k]!
   }
   return { eigenvalues, eigenvectors }
 }

@@ -1,16 +1,13 @@
 import { Blas3, Errors, Matrix, Random, Vector } from "@descent/core"
-import { assertClose, loadFixture, matrixFromRows } from "@descent/testing"
+import { assertClose, loadFixture } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Cholesky from "../src/Cholesky.ts"
+import { absolute, asColumn, gamma, gram, mat, maxAbs, normInf, PROPERTY_SEED } from "./helpers.ts"
 
 // ---------------------------------------------------------------------------
 // Error bounds (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed.)
 
-/** Unit roundoff of binary64. */
-const U = 2 ** -53
-/** γₖ = k·u/(1 − k·u). */
-const gamma = (k: number): number => (k * U) / (1 - k * U)
 /**
  * Backward error of Cholesky (Thm 10.3, also for the blocked algorithm with
  * conventional multiplication): |A − L̂·L̂ᵀ| ≤ γₙ₊₁·|L̂|·|L̂ᵀ|; forming L̂·L̂ᵀ in
@@ -42,35 +39,6 @@ const UPDATE_FACTOR = 4
 // ---------------------------------------------------------------------------
 // Helpers
 
-const maxAbs = (x: ArrayLike<number>): number => {
-  let m = 0
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!))
-  return m
-}
-
-const normInf = (A: Matrix.Matrix): number => {
-  let m = 0
-  for (let i = 0; i < A.rows; i++) {
-    let s = 0
-    for (let j = 0; j < A.cols; j++) s += Math.abs(A.data[i * A.cols + j]!)
-    m = Math.max(m, s)
-  }
-  return m
-}
-
-const absolute = (A: Matrix.Matrix): Matrix.Matrix => {
-  const B = Matrix.clone(A)
-  for (let i = 0; i < B.data.length; i++) B.data[i] = Math.abs(B.data[i]!)
-  return B
-}
-
-/** L·Lᵀ. */
-const gram = (L: Matrix.Matrix): Matrix.Matrix => {
-  const C = Matrix.zeros(L.rows, L.rows)
-  Blas3.gemm(false, true, 1, L, L, 0, C)
-  return C
-}
-
 /** Checks A = L·Lᵀ to RECONSTRUCTION_FACTOR·γₙ₊₁·max(|L||Lᵀ|). */
 const checkReconstruction = (L: Matrix.Matrix, A: Matrix.Matrix, factor = RECONSTRUCTION_FACTOR): void => {
   const n = A.rows
@@ -96,8 +64,6 @@ const checkResidual = (L: Matrix.Matrix, A: Matrix.Matrix, X: Matrix.Matrix, B: 
     maxAbs(X.data)
   assertClose(R.data, new Float64Array(R.data.length), { rtol: 0, atol: bound, label: "residual B − A·X" })
 }
-
-const asColumn = (x: Float64Array): Matrix.Matrix => Matrix.fromData(x.length, 1, x)
 
 /** B·Bᵀ + n·I for a uniform B in [−1, 1]: eigenvalues in [n, n + n²], so κ₂ ≤ n + 1. */
 const randomSpd = (seed: number, n: number): Matrix.Matrix => {
@@ -157,17 +123,11 @@ interface Fixture {
 }
 const fixture = loadFixture<Fixture>(import.meta.url, "./fixtures/factorizations.json")
 
-const toMatrix = (rows: number[][], n: number, cols: number): Matrix.Matrix => {
-  const M = Matrix.zeros(n, cols)
-  M.data.set(matrixFromRows(rows, cols).data)
-  return M
-}
-
 describe("Cholesky against SciPy (cho_factor / cho_solve, numpy.linalg.slogdet / cholesky)", () => {
   for (const c of fixture.cholesky.filter((c) => c.failColumn === undefined)) {
     it(`${c.name}: L·Lᵀ = A, L, solves, log-determinant, inverse`, () => {
       const n = c.n
-      const A = toMatrix(c.A, n, n)
+      const A = mat(c.A, n)
       const Acopy = Matrix.clone(A)
       const f = Cholesky.factor(A)
       expect(A.data).toEqual(Acopy.data)
@@ -176,24 +136,24 @@ describe("Cholesky against SciPy (cho_factor / cho_solve, numpy.linalg.slogdet /
       const relative = gamma(3 * n + 1) * (n === 0 ? 1 : normInf(gram(absolute(f.L))) / normInf(A))
       const forward = FORWARD_FACTOR * n * c.cond * relative
       if (c.L !== undefined && n > 0) {
-        const Lref = toMatrix(c.L, n, n)
+        const Lref = mat(c.L, n)
         assertClose(f.L, Lref, { rtol: 0, atol: forward * maxAbs(Lref.data), label: "L vs cho_factor" })
       }
       const b = Vector.fromArray(c.b)
       const x = Cholesky.solve(f, b)
       checkResidual(f.L, A, asColumn(x), asColumn(b))
       assertClose(x, c.x!, { rtol: 0, atol: forward * maxAbs(c.x!), label: "x vs cho_solve" })
-      const B = toMatrix(c.B, n, 3)
+      const B = mat(c.B, 3)
       const X = Cholesky.solveMatrix(f, B)
       checkResidual(f.L, A, X, B)
       if (n > 0) {
-        const Xref = toMatrix(c.X!, n, 3)
+        const Xref = mat(c.X!, 3)
         assertClose(X, Xref, { rtol: 0, atol: forward * maxAbs(Xref.data), label: "X vs cho_solve" })
       }
       // log det(A + ΔA) − log det(A) ≈ tr(A⁻¹ΔA), |·| ≤ n·κ₂·‖ΔA‖/‖A‖.
       assertClose(Cholesky.logDeterminant(f), c.logdet!, { rtol: 0, atol: forward, label: "log det" })
       if (c.inverse !== undefined && n > 0) {
-        const inv = toMatrix(c.inverse, n, n)
+        const inv = mat(c.inverse, n)
         const ours = Cholesky.inverse(f)
         assertClose(ours, inv, { rtol: 0, atol: forward * maxAbs(inv.data), label: "inverse" })
         expect(ours.data).toEqual(Matrix.transpose(ours).data)
@@ -204,20 +164,20 @@ describe("Cholesky against SciPy (cho_factor / cho_solve, numpy.linalg.slogdet /
   for (const c of fixture.cholesky.filter((c) => c.updateX !== undefined)) {
     it(`${c.name}: rank-1 update and downdate equal refactoring A ± x·xᵀ`, () => {
       const n = c.n
-      const f = Cholesky.factor(toMatrix(c.A, n, n))
+      const f = Cholesky.factor(mat(c.A, n))
       const x = Vector.fromArray(c.updateX!)
       const xCopy = Vector.clone(x)
       const up = Cholesky.update(f, x)
       expect(x).toEqual(xCopy)
       checkLowerTriangular(up.L)
-      const upRef = toMatrix(c.updateL!, n, n)
+      const upRef = mat(c.updateL!, n)
       const upTol = UPDATE_FACTOR * FORWARD_FACTOR * n * c.updateCond! * gamma(3 * n + 1) * maxAbs(upRef.data)
       assertClose(up.L, upRef, { rtol: 0, atol: upTol, label: "update vs cholesky(A + x·xᵀ)" })
 
       const v = Vector.fromArray(c.downdateX!)
       const down = Cholesky.downdate(f, v)
       checkLowerTriangular(down.L)
-      const downRef = toMatrix(c.downdateL!, n, n)
+      const downRef = mat(c.downdateL!, n)
       const downTol =
         UPDATE_FACTOR * FORWARD_FACTOR * n * c.downdateCond! * gamma(3 * n + 1) * maxAbs(downRef.data)
       assertClose(down.L, downRef, { rtol: 0, atol: downTol, label: "downdate vs cholesky(A − x·xᵀ)" })
@@ -231,7 +191,7 @@ describe("Cholesky against SciPy (cho_factor / cho_solve, numpy.linalg.slogdet /
 
   for (const c of fixture.cholesky.filter((c) => c.failColumn !== undefined)) {
     it(`${c.name}: NotPositiveDefinite at the column where SciPy stops (${c.failColumn})`, () => {
-      const A = toMatrix(c.A, c.n, c.n)
+      const A = mat(c.A, c.n)
       const e = expectNotPositiveDefinite(() => Cholesky.factor(A), c.failColumn!)
       if (c.name === "rank-deficient")
         expect(e.pivot).toBe(0) // a zero row and column: an exact zero pivot
@@ -307,7 +267,6 @@ describe("Cholesky", () => {
 // Properties
 
 /** fast-check runs from a pinned seed, so a failure reproduces exactly. */
-const PROPERTY_SEED = 20_261_122
 
 describe("Cholesky properties (fast-check)", () => {
   it("L·Lᵀ = A and A·x = b to backward-error accuracy, across block boundaries", () => {

@@ -16,12 +16,7 @@ import { assertClose, loadFixture, matrixFromRows, matrixOfShape } from "@descen
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as SymmetricEigen from "../src/SymmetricEigen.ts"
-
-const U = 2 ** -53
-/** The constant c of the bounds above (Householder and Givens steps have small constants). */
-const SAFETY = 8
-/** fast-check runs from a pinned seed, so a failure reproduces exactly. */
-const FC = { seed: 20261122, numRuns: 100 } as const
+import { FC, fro, SAFETY, U } from "./helpers.ts"
 
 interface SymmetricCase {
   readonly n: number
@@ -47,8 +42,6 @@ const load = (c: SymmetricCase): Matrix.Matrix => {
   }
   return A
 }
-
-const fro = (A: Matrix.Matrix): number => Math.hypot(...A.data)
 
 /** Asserts V·Λ·Vᵀ = A and VᵀV = I to the backward-error bounds. */
 const assertSpectral = (A: Matrix.Matrix, result: SymmetricEigen.SymmetricEigen, label: string): void => {

@@ -4,16 +4,13 @@
  * and the derivative rules of `expmTraced` / `traceExpmTraced`.
  */
 import { Autodiff, Blas3, Errors, Matrix, Tensor as T } from "@descent/core"
-import { assertClose, loadFixture, matrixFromRows, matrixOfShape } from "@descent/testing"
+import { assertClose, loadFixture, matrixOfShape } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Expm from "../src/Expm.ts"
-import { jacobiEigen } from "../src/internal/jacobiEigen.ts"
+import * as SymmetricEigen from "../src/SymmetricEigen.ts"
+import { dyadic, mat, maxAbs, norm1, PROPERTY_SEED, probe, type Rows, U as u } from "./helpers.ts"
 
-const u = 2 ** -53
-const PROPERTY_SEED = 20261122
-
-type Rows = ReadonlyArray<ReadonlyArray<number>>
 interface ExpmCase {
   name: string
   regime: string
@@ -44,27 +41,6 @@ interface Fixture {
 }
 const fixture = loadFixture<Fixture>(import.meta.url, "./fixtures/functions.json")
 
-const mat = (rows: Rows, n?: number): Matrix.Matrix => {
-  const m = matrixFromRows(rows, n)
-  const out = Matrix.zeros(m.rows, m.cols)
-  out.data.set(m.data)
-  return out
-}
-const maxAbs = (x: ArrayLike<number>): number => {
-  let m = 0
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!))
-  return m
-}
-const norm1 = (A: Matrix.Matrix): number => {
-  let best = 0
-  for (let j = 0; j < A.cols; j++) {
-    let s = 0
-    for (let i = 0; i < A.rows; i++) s += Math.abs(A.data[i * A.cols + j]!)
-    best = Math.max(best, s)
-  }
-  return best
-}
-
 /**
  * Forward error of expm, relative to max|e^A|: the relative condition number of
  * e^A is ≈ ‖A‖ for normal A (Higham 2008, Theorem 10.30), and the Padé solve,
@@ -79,18 +55,6 @@ const expmTolerance = (n: number, normA: number, ref: ArrayLike<number>) => ({
 
 /** checkGrad's central differences with h = 1e-6: truncation O(h²) and rounding O(u/h) ≈ 1e-10 relative. */
 const GRAD_CHECK = { eps: 1e-6, rtol: 1e-6, atol: 1e-8 }
-
-/** Dyadic n × n input (entries k/1024 · scale) rebuilt exactly as generate_functions.py does. */
-const dyadic = (n: number, phase: number, scale: number): Matrix.Matrix => {
-  const A = Matrix.zeros(n, n)
-  for (let k = 0; k < n * n; k++) A.data[k] = (Math.round(Math.sin(0.7 * k + phase) * 1024) / 1024) * scale
-  return A
-}
-const probe = (n: number): Float64Array => {
-  const v = new Float64Array(n)
-  for (let i = 0; i < n; i++) v[i] = ((i % 7) - 3) / 4
-  return v
-}
 
 describe("expm against scipy.linalg.expm", () => {
   it("records its provenance", () => {
@@ -222,7 +186,7 @@ describe("expm invariants (fast-check)", () => {
           const A = Matrix.zeros(n, n)
           for (let i = 0; i < n; i++)
             for (let j = 0; j < n; j++) A.data[i * n + j] = 0.5 * (data[i * n + j]! + data[j * n + i]!)
-          const { values, vectors: V } = jacobiEigen(A)
+          const { eigenvalues: values, eigenvectors: V } = SymmetricEigen.eigh(A)
           const W = Matrix.clone(V)
           for (let i = 0; i < n; i++)
             for (let j = 0; j < n; j++) W.data[i * n + j] = W.data[i * n + j]! * Math.exp(values[j]!)

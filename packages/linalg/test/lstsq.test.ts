@@ -13,17 +13,12 @@
  * - Pseudo-inverse at fixed rank (Wedin 1973): ‖ΔA⁺‖ ≤ c·κ·‖A⁺‖·‖ΔA‖/‖A‖, with
  *   ‖ΔA‖ ≤ c·n·u·‖A‖: atol = 2·c·n·u·κ·‖A⁺‖₂ between two implementations.
  */
-import { Blas2, Blas3, Errors, Matrix } from "@descent/core"
+import { Blas2, Errors, Matrix } from "@descent/core"
 import { assertClose, loadFixture, matrixFromRows, matrixOfShape, vectorOfLength } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as LeastSquares from "../src/LeastSquares.ts"
-
-const U = 2 ** -53
-/** The constant c of the bounds above (small for orthogonal-transformation methods). */
-const SAFETY = 8
-/** fast-check runs from a pinned seed, so a failure reproduces exactly. */
-const FC = { seed: 20261122, numRuns: 100 } as const
+import { FC, mat, product, SAFETY, U } from "./helpers.ts"
 
 interface GeneralCase {
   readonly rows: number
@@ -40,24 +35,13 @@ const fixture = loadFixture<{ general: Record<string, GeneralCase> }>(
   "./fixtures/decompositions.json"
 )
 
-const load = (c: GeneralCase): Matrix.Matrix => {
-  const A = Matrix.zeros(c.rows, c.cols)
-  A.data.set(matrixFromRows(c.A, c.cols).data)
-  return A
-}
 const norm2 = (x: ArrayLike<number>): number => Math.hypot(...Array.from(x))
-
-const product = (A: Matrix.Matrix, B: Matrix.Matrix): Matrix.Matrix => {
-  const C = Matrix.zeros(A.rows, B.cols)
-  if (C.data.length > 0 && A.cols > 0) Blas3.gemm(false, false, 1, A, B, 0, C)
-  return C
-}
 const transpose = (A: Matrix.Matrix): Matrix.Matrix => Matrix.transpose(A)
 
 describe("LeastSquares.lstsq against SciPy", () => {
   for (const [name, c] of Object.entries(fixture.general)) {
     it(`${name} (${c.rows}×${c.cols}): rank ${c.lstsq.rank}, minimum-norm x, residual`, () => {
-      const A = load(c)
+      const A = mat(c.A, c.cols)
       const b = Float64Array.from(c.b)
       const result = LeastSquares.lstsq(A, b)
       expect(result.rank).toBe(c.lstsq.rank)
@@ -86,7 +70,7 @@ describe("LeastSquares.lstsq against SciPy", () => {
         const pinvNorm = r > 0 ? 1 / s[r - 1]! : 0
         const kappa = r > 0 ? s[0]! / s[r - 1]! : 1
         const n = Math.max(c.rows, c.cols, 1)
-        const X = LeastSquares.pinv(load(c))
+        const X = LeastSquares.pinv(mat(c.A, c.cols))
         expect([X.rows, X.cols]).toEqual([c.cols, c.rows])
         assertClose(X, matrixFromRows(c.pinv!, c.rows), {
           rtol: 0,

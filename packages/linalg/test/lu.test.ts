@@ -1,16 +1,13 @@
 import { Blas3, Errors, Matrix, Random, Vector } from "@descent/core"
-import { assertClose, loadFixture, matrixFromRows } from "@descent/testing"
+import { assertClose, loadFixture } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Lu from "../src/Lu.ts"
+import { absolute, asColumn, gamma, mat, maxAbs, normInf, PROPERTY_SEED, product } from "./helpers.ts"
 
 // ---------------------------------------------------------------------------
 // Error bounds (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed.)
 
-/** Unit roundoff of binary64. */
-const U = 2 ** -53
-/** γₖ = k·u/(1 − k·u), the constant of every rounding-error bound below. */
-const gamma = (k: number): number => (k * U) / (1 - k * U)
 /**
  * Backward error of LU (Thm 9.3, which holds for blocked LU with conventional
  * matrix multiplication up to the constant, Ch. 13): |P·A − L̂·Û| ≤ γₙ·|L̂|·|Û|. The test forms
@@ -34,22 +31,6 @@ const FORWARD_FACTOR = 2
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-const maxAbs = (x: ArrayLike<number>): number => {
-  let m = 0
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!))
-  return m
-}
-
-const normInf = (A: Matrix.Matrix): number => {
-  let m = 0
-  for (let i = 0; i < A.rows; i++) {
-    let s = 0
-    for (let j = 0; j < A.cols; j++) s += Math.abs(A.data[i * A.cols + j]!)
-    m = Math.max(m, s)
-  }
-  return m
-}
 
 /** L (unit lower), U and P·A from a factorization. */
 const unpack = (f: Lu.LuFactorization, A: Matrix.Matrix) => {
@@ -76,18 +57,6 @@ const unpack = (f: Lu.LuFactorization, A: Matrix.Matrix) => {
   return { L, U: Um, PA }
 }
 
-const product = (A: Matrix.Matrix, B: Matrix.Matrix): Matrix.Matrix => {
-  const C = Matrix.zeros(A.rows, B.cols)
-  Blas3.gemm(false, false, 1, A, B, 0, C)
-  return C
-}
-
-const absolute = (A: Matrix.Matrix): Matrix.Matrix => {
-  const B = Matrix.clone(A)
-  for (let i = 0; i < B.data.length; i++) B.data[i] = Math.abs(B.data[i]!)
-  return B
-}
-
 /** |L̂|·|Û|, the matrix every LU error bound is stated in. */
 const absLU = (f: Lu.LuFactorization, A: Matrix.Matrix): Matrix.Matrix => {
   const { L, U: Um } = unpack(f, A)
@@ -111,8 +80,6 @@ const checkResidual = (f: Lu.LuFactorization, A: Matrix.Matrix, X: Matrix.Matrix
   const bound = RESIDUAL_FACTOR * (gamma(3 * n) * growth + gamma(n + 1) * normInf(A)) * maxAbs(X.data)
   assertClose(R.data, new Float64Array(R.data.length), { rtol: 0, atol: bound, label: "residual B − A·X" })
 }
-
-const asColumn = (x: Float64Array): Matrix.Matrix => Matrix.fromData(x.length, 1, x)
 
 const randomMatrix = (seed: number, n: number): Matrix.Matrix =>
   Matrix.fromData(n, n, Vector.fromArray(Random.uniform(Random.key(seed), n * n, { low: -1, high: 1 })))
@@ -144,18 +111,12 @@ interface Fixture {
 }
 const fixture = loadFixture<Fixture>(import.meta.url, "./fixtures/factorizations.json")
 
-const toMatrix = (rows: number[][], n: number, cols: number): Matrix.Matrix => {
-  const M = Matrix.zeros(n, cols)
-  M.data.set(matrixFromRows(rows, cols).data)
-  return M
-}
-
 describe("Lu against SciPy (scipy.linalg.lu_factor / lu_solve / det, numpy.linalg.slogdet)", () => {
   expect(fixture.seed).toBeTypeOf("number")
   for (const c of fixture.lu.filter((c) => c.zeroPivot < 0)) {
     it(`${c.name}: pivots, P·A = L·U, solves, determinant, inverse`, () => {
       const n = c.n
-      const A = toMatrix(c.A, n, n)
+      const A = mat(c.A, n)
       const Acopy = Matrix.clone(A)
       const f = Lu.factor(A)
       expect(A.data).toEqual(Acopy.data)
@@ -172,11 +133,11 @@ describe("Lu against SciPy (scipy.linalg.lu_factor / lu_solve / det, numpy.linal
       checkResidual(f, A, asColumn(x), asColumn(b))
       assertClose(x, c.x!, { rtol: 0, atol: forward * maxAbs(c.x!), label: "x vs lu_solve" })
       // Matrix right-hand side.
-      const B = toMatrix(c.B, n, 3)
+      const B = mat(c.B, 3)
       const X = Lu.solveMatrix(f, B)
       checkResidual(f, A, X, B)
       if (n > 0) {
-        const Xref = toMatrix(c.X!, n, 3)
+        const Xref = mat(c.X!, 3)
         assertClose(X, Xref, { rtol: 0, atol: forward * maxAbs(Xref.data), label: "X vs lu_solve" })
       }
       // Determinants: det(A + ΔA)/det(A) − 1 ≈ tr(A⁻¹ΔA), |·| ≤ n·κ₂·γₙ·growth.
@@ -189,7 +150,7 @@ describe("Lu against SciPy (scipy.linalg.lu_factor / lu_solve / det, numpy.linal
       else expect(Lu.determinant(f)).toBe(c.det) // n = 200: the determinant overflows in both
       // Inverse: each column is a solve.
       if (c.inverse !== undefined && n > 0) {
-        const inv = toMatrix(c.inverse, n, n)
+        const inv = mat(c.inverse, n)
         assertClose(Lu.inverse(f), inv, { rtol: 0, atol: forward * maxAbs(inv.data), label: "inverse" })
       }
     })
@@ -197,9 +158,9 @@ describe("Lu against SciPy (scipy.linalg.lu_factor / lu_solve / det, numpy.linal
 
   it("well-conditioned and 1×1: the packed factors equal SciPy's (same pivots, unique factors)", () => {
     for (const c of fixture.lu.filter((c) => c.name === "well-conditioned" || c.name === "1x1")) {
-      const A = toMatrix(c.A, c.n, c.n)
+      const A = mat(c.A, c.n)
       const f = Lu.factor(A)
-      const ref = toMatrix(c.lu!, c.n, c.n)
+      const ref = mat(c.lu!, c.n)
       // With the pivots fixed, the factors' first-order perturbation is bounded
       // by the backward error times condition numbers of the factors (Barrlund,
       // BIT 31, 1991), here taken as n·κ∞(A)·γₙ·‖|L||U|‖∞ with κ∞ ≤ n·κ₂; the
@@ -211,7 +172,7 @@ describe("Lu against SciPy (scipy.linalg.lu_factor / lu_solve / det, numpy.linal
 
   it("rank-deficient: factors, reports the zero pivot, and solve/inverse throw Singular", () => {
     const c = fixture.lu.find((c) => c.name === "rank-deficient")!
-    const A = toMatrix(c.A, c.n, c.n)
+    const A = mat(c.A, c.n)
     const f = Lu.factor(A)
     expect(f.zeroPivot).toBe(c.zeroPivot)
     expect(Array.from(f.pivots)).toEqual(c.piv)
@@ -229,7 +190,7 @@ describe("Lu against SciPy (scipy.linalg.lu_factor / lu_solve / det, numpy.linal
     }
     expectSingular(() => Lu.solve(f, Vector.fromArray(c.b)))
     expectSingular(() => Lu.solve(A, Vector.fromArray(c.b)))
-    expectSingular(() => Lu.solveMatrix(f, toMatrix(c.B, c.n, 3)))
+    expectSingular(() => Lu.solveMatrix(f, mat(c.B, 3)))
     expectSingular(() => Lu.inverse(f))
   })
 })
@@ -309,7 +270,6 @@ describe("Lu", () => {
 // Properties
 
 /** fast-check runs from a pinned seed, so a failure reproduces exactly. */
-const PROPERTY_SEED = 20_261_122
 
 describe("Lu properties (fast-check)", () => {
   it("P·A = L·U and A·x = b to backward-error accuracy, across block boundaries", () => {

@@ -11,20 +11,12 @@
  *   factorizations", BIT 31 (1991)): ‖ΔR‖_F ≤ c·κ₂(A)·‖ΔA‖_F, so |R| is compared with
  *   SciPy's with atol = SAFETY·n·u·κ₂·‖A‖_F, in the full-column-rank regimes only.
  */
-import { Blas3, Errors, Matrix } from "@descent/core"
+import { Errors, Matrix } from "@descent/core"
 import { assertClose, loadFixture, matrixFromRows, matrixOfShape } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Qr from "../src/Qr.ts"
-
-const U = 2 ** -53
-/**
- * The constant c of the bounds above. Textbook constants are small (Higham's γ_{cn}
- * with c ≈ 1–6 for Householder steps); 8 covers them without hiding an O(n) bug.
- */
-const SAFETY = 8
-/** fast-check runs from a pinned seed, so a failure reproduces exactly. */
-const FC = { seed: 20261122, numRuns: 100 } as const
+import { FC, fro, mat, product, SAFETY, U } from "./helpers.ts"
 
 interface GeneralCase {
   readonly rows: number
@@ -42,20 +34,6 @@ const fixture = loadFixture<{ general: Record<string, GeneralCase> }>(
   import.meta.url,
   "./fixtures/decompositions.json"
 )
-
-const load = (c: GeneralCase): Matrix.Matrix => {
-  const A = Matrix.zeros(c.rows, c.cols)
-  A.data.set(matrixFromRows(c.A, c.cols).data)
-  return A
-}
-
-const fro = (A: Matrix.Matrix): number => Math.hypot(...A.data)
-
-const product = (A: Matrix.Matrix, B: Matrix.Matrix, transA = false): Matrix.Matrix => {
-  const C = Matrix.zeros(transA ? A.cols : A.rows, B.cols)
-  if (C.data.length > 0) Blas3.gemm(transA, false, 1, A, B, 0, C)
-  return C
-}
 
 /** A with its columns permuted: column j of the result is column perm[j] of A. */
 const permuteColumns = (A: Matrix.Matrix, perm: Int32Array): Matrix.Matrix => {
@@ -85,7 +63,7 @@ const assertFactors = (Q: Matrix.Matrix, R: Matrix.Matrix, target: Matrix.Matrix
 describe("Qr.qr against SciPy", () => {
   for (const [name, c] of Object.entries(fixture.general)) {
     it(`${name} (${c.rows}×${c.cols}): Q·R = A, QᵀQ = I, thin and full`, () => {
-      const A = load(c)
+      const A = mat(c.A, c.cols)
       const f = Qr.qr(A)
       const k = Math.min(c.rows, c.cols)
       const Q = Qr.q(f)
@@ -99,7 +77,7 @@ describe("Qr.qr against SciPy", () => {
     })
     if (c.rank === Math.min(c.rows, c.cols) && c.cond !== null && c.rows >= c.cols) {
       it(`${name}: |R| equals SciPy's up to κ₂·u (full column rank)`, () => {
-        const R = Qr.r(Qr.qr(load(c)))
+        const R = Qr.r(Qr.qr(mat(c.A, c.cols)))
         const absR = Matrix.zeros(R.rows, R.cols)
         for (let i = 0; i < R.data.length; i++) absR.data[i] = Math.abs(R.data[i]!)
         const atol = SAFETY * c.cols * U * c.cond! * c.norms.fro
@@ -112,7 +90,7 @@ describe("Qr.qr against SciPy", () => {
 describe("Qr.qrPivoted against SciPy", () => {
   for (const [name, c] of Object.entries(fixture.general)) {
     it(`${name}: A·P = Q·R, rank ${c.rank}, |R₀₀| ≥ |R₁₁| ≥ …`, () => {
-      const A = load(c)
+      const A = mat(c.A, c.cols)
       const f = Qr.qrPivoted(A)
       assertFactors(Qr.q(f), Qr.r(f), permuteColumns(A, f.permutation), name)
       expect(f.rank).toBe(c.rank)
@@ -125,7 +103,7 @@ describe("Qr.qrPivoted against SciPy", () => {
     })
     if (name.startsWith("well") || name === "one") {
       it(`${name}: same pivots and |diag R| as SciPy (distinct column norms)`, () => {
-        const f = Qr.qrPivoted(load(c))
+        const f = Qr.qrPivoted(mat(c.A, c.cols))
         expect(Array.from(f.permutation)).toEqual(c.permutation)
         const d = Array.from({ length: f.tau.length }, (_, i) => Math.abs(f.qr.data[i * c.cols + i]!))
         assertClose(d, c.pivotedAbsDiagR, { rtol: 0, atol: SAFETY * c.cols * U * c.cond! * c.norms.fro })
@@ -135,8 +113,8 @@ describe("Qr.qrPivoted against SciPy", () => {
 
   it("rank follows rcond", () => {
     const c = fixture.general.ill_square!
-    expect(Qr.qrPivoted(load(c), { rcond: 1e-6 }).rank).toBeLessThan(8)
-    expect(Qr.qrPivoted(load(c), { rcond: 0 }).rank).toBe(8)
+    expect(Qr.qrPivoted(mat(c.A, c.cols), { rcond: 1e-6 }).rank).toBeLessThan(8)
+    expect(Qr.qrPivoted(mat(c.A, c.cols), { rcond: 0 }).rank).toBe(8)
   })
 })
 

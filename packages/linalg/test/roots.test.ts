@@ -5,17 +5,14 @@
  * polar factor; quintic: Muon's singular-value band).
  */
 import { Blas3, Errors, Matrix, Random } from "@descent/core"
-import { assertClose, loadFixture, matrixFromRows, spdMatrix } from "@descent/testing"
+import { assertClose, loadFixture, spdMatrix } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { jacobiEigen } from "../src/internal/jacobiEigen.ts"
 import * as Roots from "../src/MatrixRoots.ts"
 import * as NewtonSchulz from "../src/NewtonSchulz.ts"
+import * as SymmetricEigen from "../src/SymmetricEigen.ts"
+import { dyadic, gram, mat, maxAbs, PROPERTY_SEED, probe, product, type Rows, U as u } from "./helpers.ts"
 
-const u = 2 ** -53
-const PROPERTY_SEED = 20261122
-
-type Rows = ReadonlyArray<ReadonlyArray<number>>
 interface RootCase {
   name: string
   regime: string
@@ -39,26 +36,10 @@ interface Fixture {
 }
 const fixture = loadFixture<Fixture>(import.meta.url, "./fixtures/functions.json")
 
-const mat = (rows: Rows, n?: number): Matrix.Matrix => {
-  const m = matrixFromRows(rows, n)
-  const out = Matrix.zeros(m.rows, m.cols)
-  out.data.set(m.data)
-  return out
-}
 const fromValue = (m: { rows: number; cols: number; data: Float64Array }): Matrix.Matrix => {
   const out = Matrix.zeros(m.rows, m.cols)
   out.data.set(m.data)
   return out
-}
-const maxAbs = (x: ArrayLike<number>): number => {
-  let m = 0
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!))
-  return m
-}
-const mul = (A: Matrix.Matrix, B: Matrix.Matrix): Matrix.Matrix => {
-  const C = Matrix.zeros(A.rows, B.cols)
-  Blas3.gemm(false, false, 1, A, B, 0, C)
-  return C
 }
 
 /**
@@ -91,16 +72,10 @@ const psdTolerance = (n: number, A: Matrix.Matrix) => ({
 
 /** B·Bᵀ/n + I with dyadic B, rebuilt as generate_functions.py does (κ ≈ 4). */
 const spd200 = (n: number, phase: number): Matrix.Matrix => {
-  const B = Matrix.zeros(n, n)
-  for (let k = 0; k < n * n; k++) B.data[k] = Math.round(Math.sin(0.7 * k + phase) * 1024) / 1024
+  const B = dyadic(n, phase, 1)
   const A = Matrix.identity(n)
   Blas3.gemm(false, true, 1 / n, B, B, 1, A)
   return A
-}
-const probe = (n: number): Float64Array => {
-  const v = new Float64Array(n)
-  for (let i = 0; i < n; i++) v[i] = ((i % 7) - 3) / 4
-  return v
 }
 const matVec = (X: Matrix.Matrix, v: Float64Array): Float64Array => {
   const out = new Float64Array(X.rows)
@@ -111,7 +86,7 @@ const matVec = (X: Matrix.Matrix, v: Float64Array): Float64Array => {
 const diagOf = (X: Matrix.Matrix): number[] =>
   Array.from({ length: X.rows }, (_, i) => X.data[i * X.cols + i]!)
 const condition = (A: Matrix.Matrix): number => {
-  const { values } = jacobiEigen(A)
+  const values = SymmetricEigen.eigvalsh(A)
   return values.length === 0 ? 1 : values[values.length - 1]! / values[0]!
 }
 
@@ -191,8 +166,8 @@ describe("root invariants (fast-check)", () => {
           [Roots.inverseRootEigen(A, 4).value, 0],
           [newton.value, n * newton.residual]
         ] as const) {
-          const X2 = mul(X, X)
-          assertClose(mul(mul(X2, X2), A), Matrix.identity(n), { rtol: 0, atol: atol + extra })
+          const X2 = product(X, X)
+          assertClose(product(product(X2, X2), A), Matrix.identity(n), { rtol: 0, atol: atol + extra })
         }
       }),
       { seed: PROPERTY_SEED, numRuns: 40 }
@@ -207,10 +182,10 @@ describe("root invariants (fast-check)", () => {
         // The Newton route stops at max|X²A − I| = residual, so S = A·X has
         // S² − A ≈ A·(X²A − I): entries ≤ n·residual·max|A|.
         const atol = ROOT_FACTOR * n * n * u * maxAbs(A.data) * Math.sqrt(condition(A))
-        assertClose(mul(Roots.sqrtEigen(A).value, Roots.sqrtEigen(A).value), A, { rtol: 0, atol })
+        assertClose(product(Roots.sqrtEigen(A).value, Roots.sqrtEigen(A).value), A, { rtol: 0, atol })
         const newton = Roots.sqrtNewton(A)
         const extra = n * newton.residual * maxAbs(A.data)
-        assertClose(mul(newton.value, newton.value), A, { rtol: 0, atol: atol + extra })
+        assertClose(product(newton.value, newton.value), A, { rtol: 0, atol: atol + extra })
       }),
       { seed: PROPERTY_SEED, numRuns: 40 }
     )
@@ -285,28 +260,22 @@ describe("NewtonSchulz", () => {
 
   const gaussian = (m: number, n: number, seed: number): Matrix.Matrix =>
     Matrix.fromData(m, n, Random.normal(Random.key(seed), m * n))
-  const gram = (X: Matrix.Matrix): Matrix.Matrix => {
-    // The Gram matrix of the smaller side.
-    const k = Math.min(X.rows, X.cols)
-    const G = Matrix.zeros(k, k)
-    if (X.rows >= X.cols) Blas3.gemm(true, false, 1, X, X, 0, G)
-    else Blas3.gemm(false, true, 1, X, X, 0, G)
-    return G
-  }
+  /** The Gram matrix of the smaller side. */
+  const smallerGram = (X: Matrix.Matrix): Matrix.Matrix => gram(X, X.rows >= X.cols)
   const singularValues = (X: Matrix.Matrix): number[] =>
-    Array.from(jacobiEigen(gram(X)).values, (l) => Math.sqrt(Math.max(l, 0)))
+    Array.from(SymmetricEigen.eigvalsh(smallerGram(X)), (l) => Math.sqrt(Math.max(l, 0)))
 
   it("cubic: orthonormal columns, and the polar factor (XᵀG symmetric positive definite)", () => {
     const G = gaussian(12, 5, 7)
     const r = NewtonSchulz.cubic(G)
     expect(r.status).toBe("converged")
     expect([r.value.rows, r.value.cols]).toEqual([12, 5])
-    assertClose(gram(r.value), Matrix.identity(5), ORTHO_TOL)
+    assertClose(smallerGram(r.value), Matrix.identity(5), ORTHO_TOL)
     const H = Matrix.zeros(5, 5)
     Blas3.gemm(true, false, 1, r.value, G, 0, H)
     // H = XᵀG = V·Σ·Vᵀ: symmetric up to the orthogonality error times ‖G‖.
     assertClose(H, Matrix.transpose(H), { rtol: 0, atol: 1e-10 * maxAbs(H.data) })
-    expect(jacobiEigen(H).values[0]).toBeGreaterThan(0)
+    expect(SymmetricEigen.eigvalsh(H)[0]).toBeGreaterThan(0)
   })
 
   it("cubic on well-conditioned inputs has orthonormal columns (fast-check)", () => {
@@ -322,7 +291,7 @@ describe("NewtonSchulz", () => {
           for (let i = 0; i < n; i++) G.data[i * n + i] = G.data[i * n + i]! + 3 * Math.sqrt(m)
           const r = NewtonSchulz.cubic(G)
           expect(r.status).toBe("converged")
-          assertClose(gram(r.value), Matrix.identity(n), ORTHO_TOL)
+          assertClose(smallerGram(r.value), Matrix.identity(n), ORTHO_TOL)
         }
       ),
       { seed: PROPERTY_SEED, numRuns: 40 }

@@ -16,17 +16,12 @@
  *   ≤ c·n²·u·κ₂; the sign must match exactly.
  */
 import { Blas3, Errors, Matrix } from "@descent/core"
-import { assertClose, loadFixture, matrixFromRows, matrixOfShape } from "@descent/testing"
+import { assertClose, loadFixture, matrixOfShape } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Norms from "../src/Norms.ts"
 import * as Svd from "../src/Svd.ts"
-
-const U = 2 ** -53
-/** The constant c of the bounds above (small for Householder/Jacobi rotations). */
-const SAFETY = 8
-/** fast-check runs from a pinned seed, so a failure reproduces exactly. */
-const FC = { seed: 20261122, numRuns: 100 } as const
+import { FC, fro, gram, mat, SAFETY, U } from "./helpers.ts"
 
 interface GeneralCase {
   readonly rows: number
@@ -42,21 +37,6 @@ const fixture = loadFixture<{ general: Record<string, GeneralCase> }>(
   import.meta.url,
   "./fixtures/decompositions.json"
 )
-
-const load = (c: GeneralCase): Matrix.Matrix => {
-  const A = Matrix.zeros(c.rows, c.cols)
-  A.data.set(matrixFromRows(c.A, c.cols).data)
-  return A
-}
-
-const fro = (A: Matrix.Matrix): number => Math.hypot(...A.data)
-
-const gram = (A: Matrix.Matrix, transA: boolean): Matrix.Matrix => {
-  const k = transA ? A.cols : A.rows
-  const G = Matrix.zeros(k, k)
-  if (k > 0 && A.data.length > 0) Blas3.gemm(transA, !transA, 1, A, A, 0, G)
-  return G
-}
 
 /** Asserts U·Σ·Vᵀ = A, UᵀU = I, VᵀV = I, σ descending and ≥ 0. */
 const assertSvd = (A: Matrix.Matrix, s: Svd.Svd, label: string): void => {
@@ -90,7 +70,7 @@ const assertSvd = (A: Matrix.Matrix, s: Svd.Svd, label: string): void => {
 describe("Svd against SciPy", () => {
   for (const [name, c] of Object.entries(fixture.general)) {
     it(`${name} (${c.rows}×${c.cols}): σ within 2·c·n·u·‖A‖, thin and full factors`, () => {
-      const A = load(c)
+      const A = mat(c.A, c.cols)
       const k = Math.min(c.rows, c.cols)
       const thin = Svd.svd(A)
       expect([thin.U.rows, thin.U.cols, thin.Vt.rows, thin.Vt.cols]).toEqual([c.rows, k, k, c.cols])
@@ -136,7 +116,7 @@ describe("Svd at the edges of the floating-point range", () => {
   for (const scale of [1e300, 1e-300]) {
     it(`A·${scale}: σ scale exactly with A (power-of-two rescaling avoids overflow of ‖a‖²)`, () => {
       const c = fixture.general.well_tall!
-      const A = load(c)
+      const A = mat(c.A, c.cols)
       for (let i = 0; i < A.data.length; i++) A.data[i] = A.data[i]! * scale
       const s = Svd.svd(A)
       const atol = 2 * SAFETY * c.rows * U * c.norms.fro * scale
@@ -153,7 +133,7 @@ describe("Svd at the edges of the floating-point range", () => {
 describe("Norms against NumPy", () => {
   for (const [name, c] of Object.entries(fixture.general)) {
     it(`${name}: norm (fro, 1, ∞, 2), cond, slogdet`, () => {
-      const A = load(c)
+      const A = mat(c.A, c.cols)
       const n = Math.max(c.rows, c.cols, 1)
       const sumRtol = 2 * SAFETY * n * U
       assertClose(Norms.norm(A, "fro"), c.norms.fro, { rtol: sumRtol, label: "fro" })
