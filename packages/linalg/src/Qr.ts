@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import { Blas3, Errors, Matrix, Vector } from "@descent/core"
+import { Blas2, Blas3, Errors, Matrix, Vector } from "@descent/core"
 
 /**
  * A Householder QR factorization in compact (LAPACK `dgeqrf`) form.
@@ -436,4 +436,52 @@ export const applyQtInPlace = (factorization: QR, B: Matrix.Matrix): void => {
   }
   const w = Vector.zeros(B.cols)
   for (let k = 0; k < tau.length; k++) applyReflector(F.data, n, k, tau[k]!, B.data, m, B.cols, 0, B.cols, w)
+}
+
+/**
+ * The least-squares solution of min ‖A·x − b‖₂ for a tall (m ≥ n) matrix of
+ * full column rank, from its QR factorization: x = R₁⁻¹·(Qᵀb)₁:ₙ (Golub & Van
+ * Loan §5.3.3) — backward stable, and cheaper than the SVD route of
+ * `LeastSquares.lstsq`, which also handles rank deficiency. Accepts the matrix
+ * or a factorization from `qr`.
+ *
+ * @throws DimensionMismatch when A is wide (m < n) or b does not have m entries.
+ * @throws Singular when a diagonal entry of R is at rounding level,
+ *   max(m, n)·ε·|R₀₀| or less (A is numerically rank deficient: use
+ *   `qrPivoted` or `LeastSquares.lstsq`).
+ * @category solvers
+ * @since 0.1.0
+ */
+export const solveLeastSquares = (A: QR | Matrix.Matrix, b: Float64Array): Float64Array => {
+  const f = "tau" in A ? A : qr(A)
+  const { rows: m, cols: n } = f.qr
+  if (m < n) {
+    throw new Errors.DimensionMismatch({
+      operation: "Qr.solveLeastSquares",
+      what: "A",
+      expected: [n, n],
+      actual: [m, n]
+    })
+  }
+  if (b.length !== m) {
+    throw new Errors.DimensionMismatch({
+      operation: "Qr.solveLeastSquares",
+      what: "b",
+      expected: [m],
+      actual: [b.length]
+    })
+  }
+  const qtb = Matrix.fromData(m, 1, Vector.clone(b))
+  applyQtInPlace(f, qtb)
+  const x = Vector.clone(qtb.data.subarray(0, n))
+  const R = r(f)
+  // Numerically rank deficient (|Rᵢᵢ| at rounding level relative to |R₀₀|): the
+  // solution is not determined, so refuse instead of returning noise.
+  const tolerance = Math.max(m, n) * 2 ** -52 * Math.abs(R.data[0] ?? 0)
+  for (let i = 0; i < n; i++) {
+    if (!(Math.abs(R.data[i * n + i]!) > tolerance))
+      throw new Errors.Singular({ operation: "Qr.solveLeastSquares", index: i })
+  }
+  Blas2.trsv(R, x, { lower: false })
+  return x
 }
