@@ -98,6 +98,28 @@ export type VjpRule = (g: Tensor, ans: Tensor, args: ReadonlyArray<Tensor>) => T
 export const primitive = (
   forward: (args: ReadonlyArray<Tensor>) => Tensor,
   vjps: ReadonlyArray<VjpRule | undefined>
+): ((args: ReadonlyArray<Tensor>) => Tensor) =>
+  tracedPrimitive(
+    forward,
+    (g, ans, args, which) => which.map((i) => vjps[i]!(g, ans, args)),
+    vjps.map((rule) => rule !== undefined)
+  )
+
+/**
+ * The boxing machinery shared by `primitive` and `primitiveJoint`: applies
+ * `forward` below the newest trace among the arguments and records a node whose
+ * VJP asks `cotangents` for the arguments listed in `which` (those of the
+ * newest trace that are differentiable).
+ */
+const tracedPrimitive = (
+  forward: (args: ReadonlyArray<Tensor>) => Tensor,
+  cotangents: (
+    g: Tensor,
+    ans: Tensor,
+    args: ReadonlyArray<Tensor>,
+    which: ReadonlyArray<number>
+  ) => ReadonlyArray<Tensor>,
+  differentiable: ReadonlyArray<boolean>
 ): ((args: ReadonlyArray<Tensor>) => Tensor) => {
   const apply = (args: ReadonlyArray<Tensor>): Tensor => {
     let top = 0
@@ -108,13 +130,13 @@ export const primitive = (
     const parents: Node[] = []
     const which: number[] = []
     for (let i = 0; i < args.length; i++) {
-      if (args[i]!.trace === top && vjps[i] !== undefined) {
+      if (args[i]!.trace === top && differentiable[i] === true) {
         parents.push(args[i]!.node!)
         which.push(i)
       }
     }
     if (parents.length === 0) return ans
-    const node: Node = { parents, vjp: (g) => which.map((i) => vjps[i]!(g, ans, unboxed)) }
+    const node: Node = { parents, vjp: (g) => cotangents(g, ans, unboxed, which) }
     return new Tensor(ans.shape, ans.data, ans, top, node)
   }
   return apply
@@ -177,30 +199,12 @@ export const primitiveJoint = (
   forward: (args: ReadonlyArray<Tensor>) => Tensor,
   rule: (g: Tensor, ans: Tensor, args: ReadonlyArray<Tensor>) => ReadonlyArray<Tensor>,
   differentiable: ReadonlyArray<boolean>
-): ((args: ReadonlyArray<Tensor>) => Tensor) => {
-  const apply = (args: ReadonlyArray<Tensor>): Tensor => {
-    let top = 0
-    for (let i = 0; i < args.length; i++) if (args[i]!.trace > top) top = args[i]!.trace
-    if (top === 0) return forward(args)
-    const unboxed = args.map((a) => unboxAt(a, top))
-    const ans = apply(unboxed)
-    const parents: Node[] = []
-    const which: number[] = []
-    for (let i = 0; i < args.length; i++) {
-      if (args[i]!.trace === top && differentiable[i] === true) {
-        parents.push(args[i]!.node!)
-        which.push(i)
-      }
-    }
-    if (parents.length === 0) return ans
-    const node: Node = {
-      parents,
-      vjp: (g) => {
-        const all = rule(g, ans, unboxed)
-        return which.map((i) => all[i]!)
-      }
-    }
-    return new Tensor(ans.shape, ans.data, ans, top, node)
-  }
-  return apply
-}
+): ((args: ReadonlyArray<Tensor>) => Tensor) =>
+  tracedPrimitive(
+    forward,
+    (g, ans, args, which) => {
+      const all = rule(g, ans, args)
+      return which.map((i) => all[i]!)
+    },
+    differentiable
+  )
