@@ -39,3 +39,17 @@ export const runReadmeExamples = (packageDir: string): ExampleRun[] => {
     }
   })
 }
+
+/**
+ * Runs a package's README examples and throws, naming the example and its
+ * stderr, unless every one exits 0 with nothing on stderr (and at least one exists).
+ */
+export const assertReadmeExamplesRun = (packageDir: string): void => {
+  const runs = runReadmeExamples(packageDir)
+  if (runs.length === 0) throw new Error(`${packageDir}/README.md has no \`\`\`ts example`)
+  for (const run of runs) {
+    if (run.status !== 0 || run.stderr !== "") {
+      throw new Error(`README example ${run.index} failed (exit ${run.status}):\n${run.stderr}`)
+    }
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Ready-made first-order optimizers, each a `chain` of the transforms in
+ * `Transforms.ts` exactly as the corresponding Optax alias (`optax.sgd`,
+ * `optax.adam`, `optax.adamw`, `optax.rmsprop`, `optax.lion`), so that the
+ * same hyperparameters give the same float64 trajectory as Optax:
+ *
+ * ```ts
+ * const opt = Optimizers.adam(1e-3)
+ * let state = opt.init(params)
+ * for (let t = 0; t < 100; t++) {
+ *   const r = opt.update(gradient(params), state, params)
+ *   state = r.state
+ *   applyUpdatesInPlace(params, r.updates)
+ * }
+ * ```
+ *
+ * The learning rate η is a number (≥ 0) or a schedule; bad hyperparameters
+ * throw `Errors.InvalidOptions` naming the field.
+ *
+ * @since 0.1.0
+ */
+import { Errors } from "@descent/core"
+import { chain, type EmptyState, type GradientTransform, identity } from "./GradientTransform.ts"
+import {
+  addDecayedWeights,
+  type ScaleByAdamState,
+  type ScaleByLionState,
+  type ScaleByRmsState,
+  type StepSize,
+  type StepSizeState,
+  scaleByAdam,
+  scaleByLearningRate,
+  scaleByLion,
+  scaleByRms,
+  type TraceState,
+  trace
+} from "./Transforms.ts"
+
+/**
+ * State of a learning-rate scaling or weight decay: empty for a constant, a
+ * step count for a schedule (`Transforms.StepSizeState`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type LearningRateState = StepSizeState
+
+/** Validates a momentum coefficient under the name the caller used. */
+const checkMomentum = (operation: string, value: number): number => {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value >= 1) {
+    throw new Errors.InvalidOptions({
+      operation,
+      field: "momentum",
+      value,
+      requirement: "a number in [0, 1)"
+    })
+  }
+  return value
+}
+
+/**
+ * Options of `sgd`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SgdOptions {
+  /** Momentum coefficient β in [0, 1); omitted for plain gradient descent. */
+  readonly momentum?: number
+  /** Nesterov momentum (requires `momentum`). Default false. */
+  readonly nesterov?: boolean
+}
+
+/**
+ * Stochastic gradient descent `p ← p − η·g`, with optional heavy-ball or
+ * Nesterov momentum (`m ← g + β·m`, step −η·m or −η·(g + β·m)): Optax's
+ * `sgd` = `chain(trace(β) or identity, scaleByLearningRate(η))`.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const sgd = (
+  learningRate: StepSize,
+  options: SgdOptions = {}
+): GradientTransform<[TraceState | EmptyState, LearningRateState]> => {
+  const first: GradientTransform<TraceState | EmptyState> =
+    options.momentum === undefined
+      ? (identity() as GradientTransform<TraceState | EmptyState>)
+      : (trace({
+          decay: checkMomentum("sgd", options.momentum),
+          nesterov: options.nesterov ?? false
+        }) as GradientTransform<TraceState | EmptyState>)
+  return chain(first, scaleByLearningRate(learningRate))
+}
+
+/**
+ * Heavy-ball momentum (Polyak 1964): `sgd(η, { momentum: β })`, β default 0.9.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const momentum = (
+  learningRate: StepSize,
+  options: { readonly momentum?: number } = {}
+): GradientTransform<[TraceState, LearningRateState]> =>
+  chain(
+    trace({ decay: checkMomentum("momentum", options.momentum ?? 0.9) }),
+    scaleByLearningRate(learningRate)
+  )
+
+/**
+ * Nesterov momentum (Sutskever et al., ICML 2013): `sgd(η, { momentum: β,
+ * nesterov: true })`, β default 0.9.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const nesterov = (
+  learningRate: StepSize,
+  options: { readonly momentum?: number } = {}
+): GradientTransform<[TraceState, LearningRateState]> =>
+  chain(
+    trace({ decay: checkMomentum("nesterov", options.momentum ?? 0.9), nesterov: true }),
+    scaleByLearningRate(learningRate)
+  )
+
+/**
+ * Options of `adam` (see `scaleByAdam`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AdamOptions {
+  readonly b1?: number
+  readonly b2?: number
+  readonly eps?: number
+  readonly epsRoot?: number
+  readonly nesterov?: boolean
+}
+
+/**
+ * Adam (Kingma & Ba, ICLR 2015): `chain(scaleByAdam(options),
+ * scaleByLearningRate(η))`, Optax's `adam`. Defaults β₁ = 0.9, β₂ = 0.999,
+ * ε = 1e-8, ε_root = 0.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const adam = (
+  learningRate: StepSize,
+  options: AdamOptions = {}
+): GradientTransform<[ScaleByAdamState, LearningRateState]> =>
+  chain(scaleByAdam(options), scaleByLearningRate(learningRate))
+
+/**
+ * Options of `adamw`: Adam's, plus the decoupled weight decay λ (≥ 0, or a
+ * schedule; default 1e-4, Optax's default).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AdamWOptions extends AdamOptions {
+  readonly weightDecay?: StepSize
+}
+
+/**
+ * AdamW (Loshchilov & Hutter, ICLR 2019): `chain(scaleByAdam(options),
+ * addDecayedWeights(λ), scaleByLearningRate(η))`, so the step is
+ * −η·(μ̂/(√ν̂ + ε) + λ·p). Optax's `adamw` (without `mask`).
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const adamw = (
+  learningRate: StepSize,
+  options: AdamWOptions = {}
+): GradientTransform<[ScaleByAdamState, LearningRateState, LearningRateState]> =>
+  chain(
+    scaleByAdam(options),
+    addDecayedWeights(options.weightDecay ?? 1e-4),
+    scaleByLearningRate(learningRate)
+  )
+
+/**
+ * Options of `rmsprop` (see `scaleByRms`), plus optional momentum applied
+ * after the learning rate.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RmspropOptions {
+  readonly decay?: number
+  readonly eps?: number
+  readonly initialScale?: number
+  readonly epsInSqrt?: boolean
+  readonly biasCorrection?: boolean
+  readonly momentum?: number
+  readonly nesterov?: boolean
+}
+
+/**
+ * RMSProp (Tieleman & Hinton 2012): `chain(scaleByRms(options),
+ * scaleByLearningRate(η), trace(β) or identity)`, Optax's `rmsprop` with
+ * `centered: false`. Defaults decay 0.9, ε = 1e-8.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const rmsprop = (
+  learningRate: StepSize,
+  options: RmspropOptions = {}
+): GradientTransform<[ScaleByRmsState, LearningRateState, TraceState | EmptyState]> => {
+  const last: GradientTransform<TraceState | EmptyState> =
+    options.momentum === undefined
+      ? (identity() as GradientTransform<TraceState | EmptyState>)
+      : (trace({
+          decay: checkMomentum("rmsprop", options.momentum),
+          nesterov: options.nesterov ?? false
+        }) as GradientTransform<TraceState | EmptyState>)
+  const rms: {
+    decay?: number
+    eps?: number
+    initialScale?: number
+    epsInSqrt?: boolean
+    biasCorrection?: boolean
+  } = {}
+  if (options.decay !== undefined) rms.decay = options.decay
+  if (options.eps !== undefined) rms.eps = options.eps
+  if (options.initialScale !== undefined) rms.initialScale = options.initialScale
+  if (options.epsInSqrt !== undefined) rms.epsInSqrt = options.epsInSqrt
+  if (options.biasCorrection !== undefined) rms.biasCorrection = options.biasCorrection
+  return chain(scaleByRms(rms), scaleByLearningRate(learningRate), last)
+}
+
+/**
+ * Options of `lion`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface LionOptions {
+  readonly b1?: number
+  readonly b2?: number
+  /** Decoupled weight decay λ (≥ 0 or a schedule). Default 1e-3 (Optax's). */
+  readonly weightDecay?: StepSize
+}
+
+/**
+ * Lion (Chen et al., 2023): `chain(scaleByLion(options), addDecayedWeights(λ),
+ * scaleByLearningRate(η))`, Optax's `lion`. Defaults β₁ = 0.9, β₂ = 0.99,
+ * λ = 1e-3.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const lion = (
+  learningRate: StepSize,
+  options: LionOptions = {}
+): GradientTransform<[ScaleByLionState, LearningRateState, LearningRateState]> => {
+  const lionOptions: { b1?: number; b2?: number } = {}
+  if (options.b1 !== undefined) lionOptions.b1 = options.b1
+  if (options.b2 !== undefined) lionOptions.b2 = options.b2
+  return chain(
+    scaleByLion(lionOptions),
+    addDecayedWeights(options.weightDecay ?? 1e-3),
+    scaleByLearningRate(learningRate)
+  )
+}

@@ -1,0 +1,626 @@
+/**
+ * The building blocks of first-order optimizers as Optax gradient
+ * transformations (names are Optax's, in camelCase): scaling by a constant or
+ * a learning-rate schedule, Adam's and RMSProp's adaptive scalings, momentum
+ * (`trace`), elementwise and global-norm clipping, decoupled weight decay and
+ * Lion's sign update. Optimizers (`Optimizers.ts`) are `chain`s of these.
+ *
+ * Every transform follows the memory contract of `GradientTransform.ts`: state
+ * buffers are allocated once in `init` (`Vector.zeros`), and `update` writes the
+ * new updates in place into the incoming `updates` tree, mutates the state in
+ * place and returns the same state object. The arithmetic reproduces Optax's
+ * float64 operation order (as executed by XLA on CPU), so trajectories agree
+ * with Optax to the last bit in the tested cases (test/transforms.test.ts).
+ * The known exception is `clipByGlobalNorm` on long leaves, whose norm XLA
+ * sums in a different order (see `Tree.squaredNorm`).
+ *
+ * Hyperparameters are validated when a transform is constructed: a value
+ * outside its range throws `Errors.InvalidOptions` naming the field.
+ *
+ * @since 0.1.0
+ */
+import { Errors } from "@descent/core"
+import { type EmptyState, emptyState, type GradientTransform } from "./GradientTransform.ts"
+import { evaluate, isSchedule, type Schedule } from "./Schedules.ts"
+import type { Params } from "./Tree.ts"
+import * as Tree from "./Tree.ts"
+
+/**
+ * A step size (learning rate, weight decay): a constant, a serializable
+ * `Schedule` (evaluated with `Schedules.evaluate`), or a function of the step
+ * count. Schedules and functions are evaluated at the number of previous
+ * updates (0 at the first update), as in Optax.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type StepSize = number | Schedule | ((step: number) => number)
+
+/**
+ * The value of a step size at `step` (`Schedules.evaluate` for a schedule).
+ *
+ * @category evaluators
+ * @since 0.1.0
+ */
+export const stepSizeAt = (stepSize: StepSize, step: number): number =>
+  typeof stepSize === "number"
+    ? stepSize
+    : typeof stepSize === "function"
+      ? stepSize(step)
+      : evaluate(stepSize, step)
+
+// ---------------------------------------------------------------------------
+// Validation and internal helpers
+// ---------------------------------------------------------------------------
+
+const INT32_MAX = 2147483647
+
+/** Optax's `numerics.safe_increment` for an int32 counter: saturates. */
+const increment = (count: number): number => (count < INT32_MAX ? count + 1 : count)
+
+const invalid = (
+  operation: string,
+  field: string,
+  value: unknown,
+  requirement: string
+): Errors.InvalidOptions => new Errors.InvalidOptions({ operation, field, value, requirement })
+
+const requireFinite = (operation: string, field: string, value: number): number => {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw invalid(operation, field, value, "a finite number")
+  }
+  return value
+}
+
+const requireNonNegative = (operation: string, field: string, value: number): number => {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw invalid(operation, field, value, "a finite number ≥ 0")
+  }
+  return value
+}
+
+const requirePositive = (operation: string, field: string, value: number): number => {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw invalid(operation, field, value, "a finite number > 0")
+  }
+  return value
+}
+
+const requireDecay = (operation: string, field: string, value: number): number => {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value >= 1) {
+    throw invalid(operation, field, value, "a number in [0, 1)")
+  }
+  return value
+}
+
+const requireStepSize = (operation: string, field: string, value: StepSize): StepSize => {
+  if (typeof value === "number") return requireNonNegative(operation, field, value)
+  if (typeof value !== "function" && !isSchedule(value)) {
+    throw invalid(operation, field, value, "a finite number ≥ 0, a Schedule or a function of the step")
+  }
+  return value
+}
+
+/**
+ * The leaves of `updates`, checked against the leaves of a state buffer
+ * (same count and lengths). Throws `Errors.DimensionMismatch` otherwise.
+ */
+const leavesLike = (
+  operation: string,
+  updates: Params,
+  like: ReadonlyArray<Float64Array>
+): Float64Array[] => {
+  const g = Tree.leaves(updates)
+  if (g.length !== like.length) {
+    throw new Errors.DimensionMismatch({
+      operation,
+      what: "number of leaves of the updates tree",
+      expected: [like.length],
+      actual: [g.length]
+    })
+  }
+  for (let k = 0; k < g.length; k++) {
+    if (g[k]!.length !== like[k]!.length) {
+      throw new Errors.DimensionMismatch({
+        operation,
+        what: `length of leaf ${k} of the updates tree`,
+        expected: [like[k]!.length],
+        actual: [g[k]!.length]
+      })
+    }
+  }
+  return g
+}
+
+// ---------------------------------------------------------------------------
+// Scaling
+// ---------------------------------------------------------------------------
+
+/**
+ * Multiplies updates by a constant: `u ← stepSize · u` (Optax's `scale`).
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const scale = (stepSize: number): GradientTransform<EmptyState> => {
+  const s = requireFinite("scale", "stepSize", stepSize)
+  return {
+    init: () => emptyState,
+    update: (updates, state) => {
+      if (Tree.isLeaf(updates)) {
+        for (let i = 0; i < updates.length; i++) updates[i] = s * updates[i]!
+      } else {
+        for (const u of Tree.leaves(updates)) for (let i = 0; i < u.length; i++) u[i] = s * u[i]!
+      }
+      return { updates, state }
+    }
+  }
+}
+
+/**
+ * State of a transform driven by a schedule: the number of updates so far
+ * (Optax's `ScaleByScheduleState`; an int32 counter that saturates).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface CountState {
+  count: number
+}
+
+/**
+ * State of a transform whose coefficient is a `StepSize`: `EmptyState` for a
+ * constant, `CountState` for a schedule or function.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type StepSizeState = EmptyState | CountState
+
+/**
+ * Multiplies updates by `stepSize(count)`, the schedule evaluated at the
+ * number of previous updates (Optax's `scale_by_schedule`).
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const scaleBySchedule = (
+  schedule: Schedule | ((step: number) => number),
+  options: { readonly flipSign?: boolean } = {}
+): GradientTransform<CountState> => {
+  requireStepSize("scaleBySchedule", "schedule", schedule)
+  const sign = options.flipSign === true ? -1 : 1
+  return {
+    init: () => ({ count: 0 }),
+    update: (updates, state) => {
+      const s = sign * stepSizeAt(schedule, state.count)
+      for (const u of Tree.leaves(updates)) for (let i = 0; i < u.length; i++) u[i] = s * u[i]!
+      state.count = increment(state.count)
+      return { updates, state }
+    }
+  }
+}
+
+/**
+ * Scales updates by the negated learning rate, `u ← −η · u` (or `+η` with
+ * `flipSign: false`), so that adding the updates descends. A constant η gives a
+ * stateless `scale(−η)`; a schedule gives `scaleBySchedule` with state
+ * `{ count }`. Optax's `scale_by_learning_rate`.
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const scaleByLearningRate = (
+  learningRate: StepSize,
+  options: { readonly flipSign?: boolean } = {}
+): GradientTransform<StepSizeState> => {
+  requireStepSize("scaleByLearningRate", "learningRate", learningRate)
+  const flip = options.flipSign ?? true
+  if (typeof learningRate === "number") {
+    return scale(flip ? -learningRate : learningRate) as GradientTransform<StepSizeState>
+  }
+  return scaleBySchedule(learningRate, { flipSign: flip }) as GradientTransform<StepSizeState>
+}
+
+// ---------------------------------------------------------------------------
+// Adam
+// ---------------------------------------------------------------------------
+
+/**
+ * Options of `scaleByAdam`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ScaleByAdamOptions {
+  /** Decay of the first-moment average, in [0, 1). Default 0.9. */
+  readonly b1?: number
+  /** Decay of the second-moment average, in [0, 1). Default 0.999. */
+  readonly b2?: number
+  /** Added to √ν̂ in the denominator, ≥ 0. Default 1e-8. */
+  readonly eps?: number
+  /** Added to ν̂ inside the square root, ≥ 0. Default 0. */
+  readonly epsRoot?: number
+  /** Nesterov momentum (NAdam, Dozat 2016). Default false. */
+  readonly nesterov?: boolean
+}
+
+/**
+ * Default options of `scaleByAdam` (Optax's defaults).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const scaleByAdamDefaults = { b1: 0.9, b2: 0.999, eps: 1e-8, epsRoot: 0, nesterov: false } as const
+
+/**
+ * State of `scaleByAdam`: step count and the first and second moments.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ScaleByAdamState {
+  count: number
+  readonly mu: Params
+  readonly nu: Params
+}
+
+/**
+ * Adam's scaling (Kingma & Ba, "Adam: A Method for Stochastic Optimization",
+ * ICLR 2015), exactly as `optax.scale_by_adam`: with t the step count after
+ * incrementing,
+ *
+ *   μ ← (1 − β₁)·g + β₁·μ,   ν ← (1 − β₂)·g² + β₂·ν,
+ *   μ̂ = μ / (1 − β₁ᵗ),   ν̂ = ν / (1 − β₂ᵗ),
+ *   u = μ̂ / (√(ν̂ + ε_root) + ε).
+ *
+ * With `nesterov`, μ̂ = β₁·μ/(1 − β₁ᵗ⁺¹) + (1 − β₁)·g/(1 − β₁ᵗ) (NAdam).
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform<ScaleByAdamState> => {
+  const op = "scaleByAdam"
+  const b1 = requireDecay(op, "b1", options.b1 ?? scaleByAdamDefaults.b1)
+  const b2 = requireDecay(op, "b2", options.b2 ?? scaleByAdamDefaults.b2)
+  const eps = requireNonNegative(op, "eps", options.eps ?? scaleByAdamDefaults.eps)
+  const epsRoot = requireNonNegative(op, "epsRoot", options.epsRoot ?? scaleByAdamDefaults.epsRoot)
+  const nesterov = options.nesterov ?? false
+  const c1 = 1 - b1
+  const c2 = 1 - b2
+  return {
+    init: (params) => ({ count: 0, mu: Tree.zerosLike(params), nu: Tree.zerosLike(params) }),
+    update: (updates, state) => {
+      const mus = Tree.leaves(state.mu)
+      const nus = Tree.leaves(state.nu)
+      const gs = leavesLike(op, updates, mus)
+      const t = increment(state.count)
+      // Optax's bias correction `mu / (1 - b1**t)` runs in XLA, whose algebraic
+      // simplifier rewrites division by a broadcast scalar as multiplication
+      // by its reciprocal; multiplying by 1/(1 - β₁ᵗ) reproduces it bit for bit.
+      const r1 = 1 / (1 - b1 ** t)
+      const r2 = 1 / (1 - b2 ** t)
+      const r1Next = 1 / (1 - b1 ** increment(t))
+      for (let k = 0; k < gs.length; k++) {
+        const g = gs[k]!
+        const mu = mus[k]!
+        const nu = nus[k]!
+        for (let i = 0; i < g.length; i++) {
+          const gi = g[i]!
+          const m = c1 * gi + b1 * mu[i]!
+          const v = c2 * (gi * gi) + b2 * nu[i]!
+          mu[i] = m
+          nu[i] = v
+          const mHat = nesterov ? b1 * (m * r1Next) + c1 * (gi * r1) : m * r1
+          g[i] = mHat / (Math.sqrt(v * r2 + epsRoot) + eps)
+        }
+      }
+      state.count = t
+      return { updates, state }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// RMSProp
+// ---------------------------------------------------------------------------
+
+/**
+ * Options of `scaleByRms`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ScaleByRmsOptions {
+  /** Decay of the squared-gradient average, in [0, 1). Default 0.9. */
+  readonly decay?: number
+  /** Stabilizer, ≥ 0. Default 1e-8. */
+  readonly eps?: number
+  /** Initial value of the squared-gradient average, ≥ 0. Default 0. */
+  readonly initialScale?: number
+  /** `1/√(ν + ε)` when true (default), `1/(√ν + ε)` when false. */
+  readonly epsInSqrt?: boolean
+  /** Divide ν by 1 − decayᵗ. Default false. */
+  readonly biasCorrection?: boolean
+}
+
+/**
+ * State of `scaleByRms`: step count (used only with bias correction) and the
+ * squared-gradient average.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ScaleByRmsState {
+  count: number
+  readonly nu: Params
+}
+
+/**
+ * RMSProp's scaling (Tieleman & Hinton, Lecture 6.5, 2012), as
+ * `optax.scale_by_rms`:
+ *
+ *   ν ← (1 − ρ)·g² + ρ·ν,   u = g / √(ν̂ + ε)   (or g / (√ν̂ + ε)),
+ *
+ * with ν̂ = ν, or ν / (1 − ρᵗ) under bias correction. The scaling is computed
+ * as `(1 / √(ν̂ + ε)) · g`, the order of Optax's `rsqrt(ν̂ + ε) · g`.
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransform<ScaleByRmsState> => {
+  const op = "scaleByRms"
+  const decay = requireDecay(op, "decay", options.decay ?? 0.9)
+  const eps = requireNonNegative(op, "eps", options.eps ?? 1e-8)
+  const initialScale = requireNonNegative(op, "initialScale", options.initialScale ?? 0)
+  const epsInSqrt = options.epsInSqrt ?? true
+  const biasCorrection = options.biasCorrection ?? false
+  const c = 1 - decay
+  return {
+    init: (params) => ({ count: 0, nu: Tree.fullLike(params, initialScale) }),
+    update: (updates, state) => {
+      const nus = Tree.leaves(state.nu)
+      const gs = leavesLike(op, updates, nus)
+      const t = biasCorrection ? increment(state.count) : 0
+      // Optax divides by the bias correction inside XLA, which rewrites
+      // x / broadcast(c) as x · (1/c): multiply by the reciprocal to match.
+      const rc = biasCorrection ? 1 / (1 - decay ** t) : 1
+      for (let k = 0; k < gs.length; k++) {
+        const g = gs[k]!
+        const nu = nus[k]!
+        for (let i = 0; i < g.length; i++) {
+          const gi = g[i]!
+          const v = c * (gi * gi) + decay * nu[i]!
+          nu[i] = v
+          const vHat = biasCorrection ? v * rc : v
+          const s = epsInSqrt ? 1 / Math.sqrt(vHat + eps) : 1 / (Math.sqrt(vHat) + eps)
+          g[i] = s * gi
+        }
+      }
+      state.count = t
+      return { updates, state }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Momentum
+// ---------------------------------------------------------------------------
+
+/**
+ * Options of `trace`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface TraceOptions {
+  /** Momentum coefficient, in [0, 1). */
+  readonly decay: number
+  /** Nesterov's accelerated variant. Default false. */
+  readonly nesterov?: boolean
+}
+
+/**
+ * State of `trace`: the momentum buffer.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface TraceState {
+  readonly trace: Params
+}
+
+/**
+ * Heavy-ball momentum (Polyak 1964), or Nesterov's variant (Sutskever et al.,
+ * ICML 2013), as `optax.trace`:
+ *
+ *   m ← g + β·m,   u = m   (Nesterov: u = g + β·m).
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const trace = (options: TraceOptions): GradientTransform<TraceState> => {
+  const op = "trace"
+  const decay = requireDecay(op, "decay", options.decay)
+  const nesterov = options.nesterov ?? false
+  return {
+    init: (params) => ({ trace: Tree.zerosLike(params) }),
+    update: (updates, state) => {
+      const ms = Tree.leaves(state.trace)
+      const gs = leavesLike(op, updates, ms)
+      for (let k = 0; k < gs.length; k++) {
+        const g = gs[k]!
+        const m = ms[k]!
+        for (let i = 0; i < g.length; i++) {
+          const gi = g[i]!
+          const t = gi + decay * m[i]!
+          m[i] = t
+          g[i] = nesterov ? gi + decay * t : t
+        }
+      }
+      return { updates, state }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Clipping
+// ---------------------------------------------------------------------------
+
+/**
+ * Clips every entry of the updates to [−maxDelta, maxDelta] (Optax's `clip`).
+ * NaN entries stay NaN.
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const clip = (maxDelta: number): GradientTransform<EmptyState> => {
+  const hi = requireNonNegative("clip", "maxDelta", maxDelta)
+  const lo = -hi
+  return {
+    init: () => emptyState,
+    update: (updates, state) => {
+      for (const u of Tree.leaves(updates)) {
+        for (let i = 0; i < u.length; i++) {
+          const x = u[i]!
+          if (x > hi) u[i] = hi
+          else if (x < lo) u[i] = lo
+        }
+      }
+      return { updates, state }
+    }
+  }
+}
+
+/**
+ * Rescales the updates so that their global norm ‖u‖ = √(Σ over all leaves uᵢ²)
+ * is at most `maxNorm` (Pascanu et al., ICML 2013), as
+ * `optax.clip_by_global_norm`: if ‖u‖ < maxNorm the updates are unchanged,
+ * otherwise `u ← (u / ‖u‖) · maxNorm`, computed as `(u · (1/‖u‖)) · maxNorm`
+ * like XLA (which rewrites division by a broadcast scalar).
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const clipByGlobalNorm = (maxNorm: number): GradientTransform<EmptyState> => {
+  const max = requirePositive("clipByGlobalNorm", "maxNorm", maxNorm)
+  return {
+    init: () => emptyState,
+    update: (updates, state) => {
+      const norm = Tree.globalNorm(updates)
+      if (!(norm < max)) {
+        for (const u of Tree.leaves(updates))
+          for (let i = 0; i < u.length; i++) u[i] = u[i]! * (1 / norm) * max
+      }
+      return { updates, state }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Weight decay
+// ---------------------------------------------------------------------------
+
+/**
+ * Adds decoupled weight decay `u ← u + λ·p` (Loshchilov & Hutter, "Decoupled
+ * Weight Decay Regularization", ICLR 2019), as `optax.add_decayed_weights`.
+ * λ is a constant (state `EmptyState`; λ = 0 is a no-op) or a schedule
+ * evaluated at the step count (state `{ count }`). `update` requires `params`.
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const addDecayedWeights = (weightDecay: StepSize = 0): GradientTransform<StepSizeState> => {
+  const op = "addDecayedWeights"
+  requireStepSize(op, "weightDecay", weightDecay)
+  const apply = (updates: Params, params: Params | undefined, s: number): void => {
+    if (params === undefined) throw invalid(op, "params", params, "the parameters, passed to update")
+    for (const [u, p] of Tree.zip(updates, params, op)) {
+      for (let i = 0; i < u.length; i++) u[i] = u[i]! + s * p[i]!
+    }
+  }
+  if (typeof weightDecay === "number") {
+    const constant: GradientTransform<EmptyState> = {
+      init: () => emptyState,
+      update: (updates, state, params) => {
+        if (params === undefined) throw invalid(op, "params", params, "the parameters, passed to update")
+        if (weightDecay !== 0) apply(updates, params, weightDecay)
+        return { updates, state }
+      }
+    }
+    return constant as GradientTransform<StepSizeState>
+  }
+  const scheduled: GradientTransform<CountState> = {
+    init: () => ({ count: 0 }),
+    update: (updates, state, params) => {
+      apply(updates, params, stepSizeAt(weightDecay, state.count))
+      state.count = increment(state.count)
+      return { updates, state }
+    }
+  }
+  return scheduled as GradientTransform<StepSizeState>
+}
+
+// ---------------------------------------------------------------------------
+// Lion
+// ---------------------------------------------------------------------------
+
+/**
+ * Options of `scaleByLion`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ScaleByLionOptions {
+  /** Interpolation between gradient and momentum for the sign, in [0, 1). Default 0.9. */
+  readonly b1?: number
+  /** Decay of the momentum, in [0, 1). Default 0.99. */
+  readonly b2?: number
+}
+
+/**
+ * State of `scaleByLion`: step count and momentum.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ScaleByLionState {
+  count: number
+  readonly mu: Params
+}
+
+/**
+ * Lion's sign update (Chen et al., "Symbolic Discovery of Optimization
+ * Algorithms", 2023), as `optax.scale_by_lion` (mode "hard"):
+ *
+ *   u = sign((1 − β₁)·g + β₁·m),   m ← (1 − β₂)·g + β₂·m.
+ *
+ * @category transforms
+ * @since 0.1.0
+ */
+export const scaleByLion = (options: ScaleByLionOptions = {}): GradientTransform<ScaleByLionState> => {
+  const op = "scaleByLion"
+  const b1 = requireDecay(op, "b1", options.b1 ?? 0.9)
+  const b2 = requireDecay(op, "b2", options.b2 ?? 0.99)
+  const c1 = 1 - b1
+  const c2 = 1 - b2
+  return {
+    init: (params) => ({ count: 0, mu: Tree.zerosLike(params) }),
+    update: (updates, state) => {
+      const mus = Tree.leaves(state.mu)
+      const gs = leavesLike(op, updates, mus)
+      for (let k = 0; k < gs.length; k++) {
+        const g = gs[k]!
+        const mu = mus[k]!
+        for (let i = 0; i < g.length; i++) {
+          const gi = g[i]!
+          const m = mu[i]!
+          g[i] = Math.sign(c1 * gi + b1 * m)
+          mu[i] = c2 * gi + b2 * m
+        }
+      }
+      state.count = increment(state.count)
+      return { updates, state }
+    }
+  }
+}

@@ -1,0 +1,393 @@
+import { Errors, Vector } from "@descent/core"
+import { assertBitIdentical, assertClose, loadFixture } from "@descent/testing"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import {
+  applyUpdates,
+  applyUpdatesInPlace,
+  chain,
+  type GradientTransform,
+  identity
+} from "../src/GradientTransform.ts"
+import * as Optimizers from "../src/Optimizers.ts"
+import * as Schedules from "../src/Schedules.ts"
+import {
+  addDecayedWeights,
+  clip,
+  clipByGlobalNorm,
+  scale,
+  scaleByAdam,
+  scaleByLearningRate,
+  scaleByLion,
+  scaleByRms,
+  trace
+} from "../src/Transforms.ts"
+import type { Params } from "../src/Tree.ts"
+import * as Tree from "../src/Tree.ts"
+
+/** Four units in the last place of float64: closed forms vs the implemented operation order. */
+const FEW_ULPS = 4 * Number.EPSILON
+
+/** fast-check runs from a pinned seed, so a failure reproduces exactly. */
+const FC = { seed: 20_261_122, numRuns: 60 } as const
+
+// ---------------------------------------------------------------------------
+// Optax trajectories (fixtures/generate_optax.py)
+
+interface Case {
+  readonly problem: "rosenbrock" | "quadratic"
+  readonly optimizer: string
+  readonly hyperparameters: Record<string, number | boolean | string>
+  readonly x0: ReadonlyArray<number>
+  readonly iterates: Record<string, ReadonlyArray<number>>
+}
+
+interface Fixture {
+  readonly steps: number
+  readonly checkpoints: ReadonlyArray<number>
+  readonly lambdas: ReadonlyArray<number>
+  readonly cases: ReadonlyArray<Case>
+}
+
+const fixture = loadFixture<Fixture>(import.meta.url, "./fixtures/optax.json")
+
+// biome-ignore lint/suspicious/noExplicitAny: the optimizers' state types differ; the loop only threads them.
+type AnyTransform = GradientTransform<any>
+
+/** The optimizer of a fixture case, built from the recorded hyperparameters. */
+const build = (c: Case): AnyTransform => {
+  const h = c.hyperparameters as Record<string, never>
+  switch (c.optimizer) {
+    case "sgd":
+      return Optimizers.sgd(h.learningRate)
+    case "momentum":
+      return Optimizers.momentum(h.learningRate, { momentum: h.momentum })
+    case "nesterov":
+      return Optimizers.nesterov(h.learningRate, { momentum: h.momentum })
+    case "adam":
+    case "nadam":
+      return Optimizers.adam(h.learningRate, h)
+    case "adamw":
+      return Optimizers.adamw(h.learningRate, h)
+    case "rmsprop":
+    case "rmspropFull":
+      return Optimizers.rmsprop(h.learningRate, h)
+    case "lion":
+      return Optimizers.lion(h.learningRate, h)
+    case "sgdSchedule":
+      // The same expression as the Python lambda of the fixture.
+      return Optimizers.sgd((t: number) => 1e-3 / (1 + t / 10))
+    case "sgdClip":
+      return chain(clip(h.maxDelta), Optimizers.sgd(h.learningRate))
+    case "adamClipped":
+      return chain(clipByGlobalNorm(h.maxNorm), Optimizers.adam(h.learningRate))
+    default:
+      throw new Error(`unknown fixture optimizer ${c.optimizer}`)
+  }
+}
+
+const lambdas = Vector.fromArray(fixture.lambdas)
+
+/**
+ * Hand-written gradients (no autodiff, to isolate the optimizer), in the
+ * operation order of the fixture script's NumPy expressions.
+ */
+const gradient = (problem: Case["problem"], p: Float64Array, g: Float64Array): void => {
+  if (problem === "rosenbrock") {
+    const x = p[0]!
+    const y = p[1]!
+    const r = y - x * x
+    g[0] = -2.0 * (1.0 - x) - 400.0 * x * r
+    g[1] = 200.0 * r
+  } else {
+    for (let i = 0; i < p.length; i++) g[i] = lambdas[i]! * p[i]!
+  }
+}
+
+/** Runs `tx` from `x0` for `steps` steps, calling `onStep(step, params)` after each. */
+const run = (
+  tx: AnyTransform,
+  problem: Case["problem"],
+  x0: ReadonlyArray<number>,
+  steps: number,
+  onStep: (step: number, params: Float64Array) => void
+): void => {
+  const p = Vector.fromArray(x0)
+  const g = Vector.zeros(p.length)
+  let state = tx.init(p)
+  for (let step = 1; step <= steps; step++) {
+    gradient(problem, p, g)
+    const r = tx.update(g, state, p)
+    state = r.state
+    applyUpdatesInPlace(p, r.updates)
+    onStep(step, p)
+  }
+}
+
+describe("optimizers reproduce Optax 0.2.8 (float64) trajectories", () => {
+  // Every case agrees BIT FOR BIT with Optax at every checkpoint (steps 1, 2,
+  // 5, 10, 50, 100): the same IEEE operations in the same order, including
+  // XLA's rewrite of `x / (1 − βᵗ)` as `x · (1/(1 − βᵗ))` (see
+  // Transforms.scaleByAdam). So the assertion is bit identity, which is
+  // stronger than the 1e-13 relative budget of the brief.
+  it.each(fixture.cases.map((c) => [`${c.optimizer} on ${c.problem}`, c] as const))("%s", (_name, c) => {
+    const seen: number[] = []
+    run(build(c), c.problem, c.x0, fixture.steps, (step, p) => {
+      const expected = c.iterates[String(step)]
+      if (expected !== undefined) {
+        assertBitIdentical(p, expected, `${c.optimizer}/${c.problem} step ${step}`)
+        seen.push(step)
+      }
+    })
+    expect(seen).toEqual(fixture.checkpoints)
+  })
+
+  it("covers every optimizer on both problems", () => {
+    const names = new Set(fixture.cases.map((c) => c.optimizer))
+    for (const name of ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "lion"]) {
+      expect(names.has(name)).toBe(true)
+    }
+    expect(new Set(fixture.cases.map((c) => c.problem))).toEqual(new Set(["rosenbrock", "quadratic"]))
+  })
+})
+
+// ---------------------------------------------------------------------------
+// Trees
+
+/** Splits a flat vector into a tree `{ w: [leaf, leaf], b: leaf }` (b sorts first). */
+const split = (flat: Float64Array, cut1: number, cut2: number): Params => ({
+  w: [Vector.clone(flat.subarray(cut1, cut2)), Vector.clone(flat.subarray(cut2))],
+  b: Vector.clone(flat.subarray(0, cut1))
+})
+
+const optimizerPool: ReadonlyArray<() => AnyTransform> = [
+  () => Optimizers.sgd(0.1, { momentum: 0.5, nesterov: true }),
+  () => Optimizers.adam(0.05),
+  () => Optimizers.adamw(0.05, { weightDecay: 0.1 }),
+  () => Optimizers.rmsprop(0.01, { biasCorrection: true, momentum: 0.3 }),
+  () => Optimizers.lion(0.01),
+  () => chain(clipByGlobalNorm(0.5), scaleByLearningRate(0.1))
+]
+
+describe("trees", () => {
+  it("an optimizer on a tree equals the optimizer on the flattened vector, bit for bit", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: optimizerPool.length - 1 }),
+        fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 3, maxLength: 12 }),
+        fc.nat(),
+        fc.nat(),
+        (which, values, a, b) => {
+          const n = values.length
+          const cut1 = a % n
+          const cut2 = cut1 + (b % (n - cut1 + 1))
+          const flatTx = optimizerPool[which]!()
+          const treeTx = optimizerPool[which]!()
+          const pFlat = Vector.fromArray(values)
+          let pTree = split(pFlat, cut1, cut2)
+          let sFlat = flatTx.init(pFlat)
+          let sTree = treeTx.init(pTree)
+          for (let step = 0; step < 5; step++) {
+            // gradient of Σ xᵢ⁴/4 + xᵢ: xᵢ³ + 1
+            const gFlat = Vector.zeros(n)
+            for (let i = 0; i < n; i++) gFlat[i] = pFlat[i]! ** 3 + 1
+            const gTree = split(gFlat, cut1, cut2)
+            const rf = flatTx.update(gFlat, sFlat, pFlat)
+            sFlat = rf.state
+            applyUpdatesInPlace(pFlat, rf.updates)
+            const rt = treeTx.update(gTree, sTree, pTree)
+            sTree = rt.state
+            pTree = applyUpdates(pTree, rt.updates)
+          }
+          assertBitIdentical(Tree.flatten(pTree), pFlat, "tree vs flat")
+        }
+      ),
+      FC
+    )
+  })
+
+  it("flattens in sorted-key order and round-trips through unflatten", () => {
+    const t: Params = { z: Vector.fromArray([3]), a: [Vector.fromArray([1, 2]), Vector.fromArray([])] }
+    const flat = Tree.flatten(t)
+    assertBitIdentical(flat, [1, 2, 3], "flatten")
+    expect(Tree.size(t)).toBe(3)
+    assertBitIdentical(Tree.flatten(Tree.unflatten(t, flat)), flat, "unflatten")
+    expect(Tree.globalNorm(t)).toBe(Math.sqrt(14))
+  })
+
+  it("rejects trees of different structure with DimensionMismatch", () => {
+    const a: Params = { x: Vector.zeros(2) }
+    expect(() => applyUpdates(a, { x: Vector.zeros(3) })).toThrow(Errors.DimensionMismatch)
+    expect(() => applyUpdates(a, { y: Vector.zeros(2) })).toThrow(Errors.DimensionMismatch)
+    expect(() => applyUpdates(a, [Vector.zeros(2)])).toThrow(Errors.DimensionMismatch)
+    const tx = scaleByAdam()
+    const s = tx.init(Vector.zeros(2))
+    expect(() => tx.update(Vector.zeros(3), s)).toThrow(Errors.DimensionMismatch)
+    expect(() => Tree.unflatten(a, Vector.zeros(1))).toThrow(Errors.DimensionMismatch)
+  })
+})
+
+// ---------------------------------------------------------------------------
+// Protocol
+
+const transformPool: ReadonlyArray<() => AnyTransform> = [
+  () => scale(-0.5),
+  () => trace({ decay: 0.9 }),
+  () => trace({ decay: 0.5, nesterov: true }),
+  () => scaleByAdam(),
+  () => scaleByRms({ biasCorrection: true }),
+  () => scaleByLion(),
+  () => clip(0.3),
+  () => clipByGlobalNorm(1),
+  () => addDecayedWeights(0.1),
+  () => scaleByLearningRate(Schedules.cosine({ initValue: 0.1, decaySteps: 4 })),
+  () => identity()
+]
+
+const runUpdates = (
+  tx: AnyTransform,
+  params: Float64Array,
+  grads: ReadonlyArray<Float64Array>
+): Float64Array[] => {
+  let state = tx.init(params)
+  const out: Float64Array[] = []
+  for (const g of grads) {
+    const r = tx.update(Vector.clone(g), state, params)
+    state = r.state
+    out.push(r.updates as Float64Array)
+  }
+  return out
+}
+
+describe("GradientTransform protocol", () => {
+  it("chain is associative: chain(chain(a, b), c) = chain(a, chain(b, c)) = chain(a, b, c), bit for bit", () => {
+    const index = fc.integer({ min: 0, max: transformPool.length - 1 })
+    fc.assert(
+      fc.property(
+        index,
+        index,
+        index,
+        fc.array(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 4, maxLength: 4 }), {
+          minLength: 1,
+          maxLength: 5
+        }),
+        (i, j, k, gradValues) => {
+          const [a, b, c] = [transformPool[i]!(), transformPool[j]!(), transformPool[k]!()]
+          const params = Vector.fromArray([0.5, -1, 2, 0])
+          const grads = gradValues.map((v) => Vector.fromArray(v))
+          const left = runUpdates(chain(chain(a, b), c), params, grads)
+          const right = runUpdates(chain(a, chain(b, c)), params, grads)
+          const flat = runUpdates(chain(a, b, c), params, grads)
+          for (let t = 0; t < grads.length; t++) {
+            assertBitIdentical(left[t]!, right[t]!, `step ${t} left vs right`)
+            assertBitIdentical(left[t]!, flat[t]!, `step ${t} nested vs flat`)
+          }
+        }
+      ),
+      FC
+    )
+  })
+
+  it("update writes into the incoming updates tree and mutates the state in place", () => {
+    const tx = Optimizers.adam(0.1)
+    const p = Vector.fromArray([1, 2])
+    const s = tx.init(p)
+    const g = Vector.fromArray([0.5, -0.5])
+    const r = tx.update(g, s, p)
+    expect(r.updates).toBe(g)
+    expect(r.state).toBe(s)
+    expect(s[0].count).toBe(1)
+    // The first Adam step is −η·g/(|g| + ε) (bias correction cancels); the
+    // closed form rounds in a different order, hence a few ulps (FEW_ULPS).
+    assertClose(g, [-0.1 * (0.5 / (0.5 + 1e-8)), 0.1 * (0.5 / (0.5 + 1e-8))], { rtol: FEW_ULPS })
+  })
+
+  it("applyUpdates returns new params; applyUpdatesInPlace mutates them", () => {
+    const p: Params = { a: Vector.fromArray([1, 2]), b: [Vector.fromArray([3])] }
+    const u: Params = { a: Vector.fromArray([0.5, 0.25]), b: [Vector.fromArray([-1])] }
+    const q = applyUpdates(p, u)
+    assertBitIdentical(Tree.flatten(p), [1, 2, 3], "unchanged")
+    assertBitIdentical(Tree.flatten(q), [1.5, 2.25, 2], "applyUpdates")
+    expect(applyUpdatesInPlace(p, u)).toBe(p)
+    assertBitIdentical(Tree.flatten(p), [1.5, 2.25, 2], "in place")
+  })
+
+  it("a Schedule, its toFunction form and the constant agree bit for bit", () => {
+    const grads = [Vector.fromArray([1, -2, 3, 0.5]), Vector.fromArray([0.1, 0.2, -0.3, 4])]
+    const params = Vector.fromArray([0, 0, 0, 0])
+    const constant = runUpdates(Optimizers.sgd(0.01), params, grads)
+    const scheduled = runUpdates(Optimizers.sgd(Schedules.constant(0.01)), params, grads)
+    for (let t = 0; t < grads.length; t++)
+      assertBitIdentical(scheduled[t]!, constant[t]!, "constant schedule")
+    const cos = Schedules.cosine({ initValue: 0.1, decaySteps: 10 })
+    const a = runUpdates(Optimizers.adam(cos), params, grads)
+    const b = runUpdates(Optimizers.adam(Schedules.toFunction(cos)), params, grads)
+    for (let t = 0; t < grads.length; t++) assertBitIdentical(a[t]!, b[t]!, "schedule vs function")
+  })
+
+  it("clip and clipByGlobalNorm bound the updates", () => {
+    const g = Vector.fromArray([3, -4, 0.1])
+    clip(1).update(g, clip(1).init(g))
+    assertBitIdentical(g, [1, -1, 0.1], "clip")
+    const h = Vector.fromArray([3, -4])
+    const tx = clipByGlobalNorm(1)
+    tx.update(h, tx.init(h))
+    expect(Tree.globalNorm(h)).toBeCloseTo(1, 15)
+    const small = Vector.fromArray([0.3, 0.4])
+    tx.update(small, tx.init(small))
+    assertBitIdentical(small, [0.3, 0.4], "below the threshold: unchanged")
+  })
+})
+
+// ---------------------------------------------------------------------------
+// Invalid hyperparameters
+
+const invalidCases: ReadonlyArray<readonly [string, () => unknown, string]> = [
+  ["negative learning rate", () => Optimizers.adam(-1e-3), "learningRate"],
+  ["NaN learning rate", () => Optimizers.sgd(Number.NaN), "learningRate"],
+  ["infinite learning rate", () => Optimizers.lion(Number.POSITIVE_INFINITY), "learningRate"],
+  ["non-schedule learning rate", () => scaleByLearningRate({ kind: "bogus" } as never), "learningRate"],
+  ["b1 = 1", () => Optimizers.adam(1e-3, { b1: 1 }), "b1"],
+  ["b2 < 0", () => Optimizers.adamw(1e-3, { b2: -0.1 }), "b2"],
+  ["eps NaN", () => scaleByAdam({ eps: Number.NaN }), "eps"],
+  ["epsRoot < 0", () => scaleByAdam({ epsRoot: -1 }), "epsRoot"],
+  ["momentum = 1", () => Optimizers.sgd(0.1, { momentum: 1 }), "momentum"],
+  ["momentum < 0", () => Optimizers.momentum(0.1, { momentum: -0.5 }), "momentum"],
+  ["nesterov momentum NaN", () => Optimizers.nesterov(0.1, { momentum: Number.NaN }), "momentum"],
+  ["rmsprop momentum > 1", () => Optimizers.rmsprop(0.1, { momentum: 2 }), "momentum"],
+  ["rmsprop decay = 1", () => Optimizers.rmsprop(0.1, { decay: 1 }), "decay"],
+  ["rmsprop initialScale < 0", () => Optimizers.rmsprop(0.1, { initialScale: -1 }), "initialScale"],
+  ["trace decay", () => trace({ decay: 1.5 }), "decay"],
+  ["lion b2", () => Optimizers.lion(0.1, { b2: 1 }), "b2"],
+  ["negative weight decay", () => Optimizers.lion(0.1, { weightDecay: -1 }), "weightDecay"],
+  [
+    "infinite weight decay",
+    () => Optimizers.adamw(0.1, { weightDecay: Number.POSITIVE_INFINITY }),
+    "weightDecay"
+  ],
+  ["clip maxDelta < 0", () => clip(-1), "maxDelta"],
+  ["clipByGlobalNorm maxNorm = 0", () => clipByGlobalNorm(0), "maxNorm"],
+  ["scale Infinity", () => scale(Number.POSITIVE_INFINITY), "stepSize"],
+  [
+    "addDecayedWeights without params",
+    () => {
+      const tx = addDecayedWeights(0.1)
+      const g = Vector.zeros(1)
+      return tx.update(g, tx.init(g) as never)
+    },
+    "params"
+  ]
+]
+
+describe("invalid hyperparameters", () => {
+  it.each(invalidCases)("%s → InvalidOptions naming the field", (_name, make, field) => {
+    let error: unknown
+    try {
+      make()
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(Errors.InvalidOptions)
+    expect((error as Errors.InvalidOptions).field).toBe(field)
+  })
+})
