@@ -1,7 +1,8 @@
 /**
  * Ready-made first-order optimizers, each a `chain` of the transforms in
  * `Transforms.ts` exactly as the corresponding Optax alias (`optax.sgd`,
- * `optax.adam`, `optax.adamw`, `optax.rmsprop`, `optax.lion`), so that the
+ * `optax.adam`, `optax.adamw`, `optax.nadam`, `optax.amsgrad`,
+ * `optax.adamax`, `optax.adagrad`, `optax.rmsprop`, `optax.lion`), so that the
  * same hyperparameters give the same float64 trajectory as Optax:
  *
  * ```ts
@@ -24,14 +25,21 @@ import { chain, type EmptyState, type GradientTransform, identity } from "./Grad
 import {
   addDecayedWeights,
   type ScaleByAdamState,
+  type ScaleByAmsgradState,
   type ScaleByLionState,
   type ScaleByRmsState,
+  type ScaleByRssState,
+  type ScaleByStddevState,
   type StepSize,
   type StepSizeState,
   scaleByAdam,
+  scaleByAdamax,
+  scaleByAmsgrad,
   scaleByLearningRate,
   scaleByLion,
   scaleByRms,
+  scaleByRss,
+  scaleByStddev,
   type TraceState,
   trace
 } from "./Transforms.ts"
@@ -194,14 +202,17 @@ export interface RmspropOptions {
   readonly initialScale?: number
   readonly epsInSqrt?: boolean
   readonly biasCorrection?: boolean
+  /** Centered RMSProp (`scaleByStddev`, Graves 2013). Default false. */
+  readonly centered?: boolean
   readonly momentum?: number
   readonly nesterov?: boolean
 }
 
 /**
  * RMSProp (Tieleman & Hinton 2012): `chain(scaleByRms(options),
- * scaleByLearningRate(η), trace(β) or identity)`, Optax's `rmsprop` with
- * `centered: false`. Defaults decay 0.9, ε = 1e-8.
+ * scaleByLearningRate(η), trace(β) or identity)`, Optax's `rmsprop`; with
+ * `centered: true`, `scaleByStddev` (centered RMSProp, Graves 2013) replaces
+ * `scaleByRms`. Defaults decay 0.9, ε = 1e-8.
  *
  * @category optimizers
  * @since 0.1.0
@@ -209,7 +220,7 @@ export interface RmspropOptions {
 export const rmsprop = (
   learningRate: StepSize,
   options: RmspropOptions = {}
-): GradientTransform<[ScaleByRmsState, LearningRateState, TraceState | EmptyState]> => {
+): GradientTransform<[ScaleByRmsState | ScaleByStddevState, LearningRateState, TraceState | EmptyState]> => {
   const last: GradientTransform<TraceState | EmptyState> =
     options.momentum === undefined
       ? (identity() as GradientTransform<TraceState | EmptyState>)
@@ -229,7 +240,11 @@ export const rmsprop = (
   if (options.initialScale !== undefined) rms.initialScale = options.initialScale
   if (options.epsInSqrt !== undefined) rms.epsInSqrt = options.epsInSqrt
   if (options.biasCorrection !== undefined) rms.biasCorrection = options.biasCorrection
-  return chain(scaleByRms(rms), scaleByLearningRate(learningRate), last)
+  const first: GradientTransform<ScaleByRmsState | ScaleByStddevState> =
+    options.centered === true
+      ? (scaleByStddev(rms) as GradientTransform<ScaleByRmsState | ScaleByStddevState>)
+      : (scaleByRms(rms) as GradientTransform<ScaleByRmsState | ScaleByStddevState>)
+  return chain(first, scaleByLearningRate(learningRate), last)
 }
 
 /**
@@ -266,3 +281,98 @@ export const lion = (
     scaleByLearningRate(learningRate)
   )
 }
+
+/**
+ * NAdam (Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016
+ * workshop): `adam(η, { ...options, nesterov: true })`, Optax's `nadam`.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const nadam = (
+  learningRate: StepSize,
+  options: Omit<AdamOptions, "nesterov"> = {}
+): GradientTransform<[ScaleByAdamState, LearningRateState]> =>
+  adam(learningRate, { ...options, nesterov: true })
+
+/**
+ * Options of `amsgrad` (see `scaleByAmsgrad`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AmsgradOptions {
+  readonly b1?: number
+  readonly b2?: number
+  readonly eps?: number
+  readonly epsRoot?: number
+  readonly biasCorrectionMu?: boolean
+  readonly biasCorrectionNu?: boolean
+}
+
+/**
+ * AMSGrad (Reddi et al., ICLR 2018): `chain(scaleByAmsgrad(options),
+ * scaleByLearningRate(η))`, Optax's `amsgrad`. Defaults β₁ = 0.9,
+ * β₂ = 0.999, ε = 1e-8, ε_root = 0.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const amsgrad = (
+  learningRate: StepSize,
+  options: AmsgradOptions = {}
+): GradientTransform<[ScaleByAmsgradState, LearningRateState]> =>
+  chain(scaleByAmsgrad(options), scaleByLearningRate(learningRate))
+
+/**
+ * Options of `adamax` (see `scaleByAdamax`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AdamaxOptions {
+  readonly b1?: number
+  readonly b2?: number
+  readonly eps?: number
+}
+
+/**
+ * AdaMax (Kingma & Ba, ICLR 2015, §7.1): `chain(scaleByAdamax(options),
+ * scaleByLearningRate(η))`, Optax's `adamax`. Defaults β₁ = 0.9,
+ * β₂ = 0.999, ε = 1e-8.
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const adamax = (
+  learningRate: StepSize,
+  options: AdamaxOptions = {}
+): GradientTransform<[ScaleByAdamState, LearningRateState]> =>
+  chain(scaleByAdamax(options), scaleByLearningRate(learningRate))
+
+/**
+ * Options of `adagrad` (see `scaleByRss`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface AdagradOptions {
+  /** Initial sum of squares, ≥ 0. Default 0.1. */
+  readonly initialAccumulatorValue?: number
+  /** Added inside the square root, ≥ 0. Default 1e-7. */
+  readonly eps?: number
+}
+
+/**
+ * AdaGrad (Duchi, Hazan & Singer, JMLR 2011): `chain(scaleByRss(options),
+ * scaleByLearningRate(η))`, Optax's `adagrad`, so the step is
+ * −η·g/√(Σg² + ε).
+ *
+ * @category optimizers
+ * @since 0.1.0
+ */
+export const adagrad = (
+  learningRate: StepSize,
+  options: AdagradOptions = {}
+): GradientTransform<[ScaleByRssState, LearningRateState]> =>
+  chain(scaleByRss(options), scaleByLearningRate(learningRate))
