@@ -372,6 +372,15 @@ export interface ScaleByRmsState {
   readonly nu: Params
 }
 
+/** The validated options shared by `scaleByRms` and `scaleByStddev`. */
+const rmsSettings = (op: string, options: ScaleByRmsOptions) => ({
+  decay: requireDecay(op, "decay", options.decay ?? 0.9),
+  eps: requireNonNegative(op, "eps", options.eps ?? 1e-8),
+  initialScale: requireNonNegative(op, "initialScale", options.initialScale ?? 0),
+  epsInSqrt: options.epsInSqrt ?? true,
+  biasCorrection: options.biasCorrection ?? false
+})
+
 /**
  * RMSProp's scaling (Tieleman & Hinton, Lecture 6.5, 2012), as
  * `optax.scale_by_rms`:
@@ -386,11 +395,7 @@ export interface ScaleByRmsState {
  */
 export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransform<ScaleByRmsState> => {
   const op = "scaleByRms"
-  const decay = requireDecay(op, "decay", options.decay ?? 0.9)
-  const eps = requireNonNegative(op, "eps", options.eps ?? 1e-8)
-  const initialScale = requireNonNegative(op, "initialScale", options.initialScale ?? 0)
-  const epsInSqrt = options.epsInSqrt ?? true
-  const biasCorrection = options.biasCorrection ?? false
+  const { decay, eps, initialScale, epsInSqrt, biasCorrection } = rmsSettings(op, options)
   const c = 1 - decay
   return {
     init: (params) => ({ count: 0, nu: Tree.fullLike(params, initialScale) }),
@@ -408,7 +413,7 @@ export const scaleByRms = (options: ScaleByRmsOptions = {}): GradientTransform<S
           const gi = g[i]!
           const v = c * (gi * gi) + decay * nu[i]!
           nu[i] = v
-          const vHat = biasCorrection ? v * rc : v
+          const vHat = v * rc // rc = 1 without bias correction, and v·1 = v exactly
           const s = epsInSqrt ? 1 / Math.sqrt(vHat + eps) : 1 / (Math.sqrt(vHat) + eps)
           g[i] = s * gi
         }
@@ -673,11 +678,7 @@ export interface ScaleByStddevState {
  */
 export const scaleByStddev = (options: ScaleByRmsOptions = {}): GradientTransform<ScaleByStddevState> => {
   const op = "scaleByStddev"
-  const decay = requireDecay(op, "decay", options.decay ?? 0.9)
-  const eps = requireNonNegative(op, "eps", options.eps ?? 1e-8)
-  const initialScale = requireNonNegative(op, "initialScale", options.initialScale ?? 0)
-  const epsInSqrt = options.epsInSqrt ?? true
-  const biasCorrection = options.biasCorrection ?? false
+  const { decay, eps, initialScale, epsInSqrt, biasCorrection } = rmsSettings(op, options)
   const c = 1 - decay
   return {
     init: (params) => ({ count: 0, mu: Tree.zerosLike(params), nu: Tree.fullLike(params, initialScale) }),
@@ -698,8 +699,8 @@ export const scaleByStddev = (options: ScaleByRmsOptions = {}): GradientTransfor
           const v = c * (gi * gi) + decay * nu[i]!
           mu[i] = m
           nu[i] = v
-          const mHat = biasCorrection ? m * rc : m
-          const vHat = biasCorrection ? v * rc : v
+          const mHat = m * rc // rc = 1 without bias correction (exact)
+          const vHat = v * rc
           const centered = vHat - mHat * mHat
           const s = epsInSqrt ? 1 / Math.sqrt(centered + eps) : 1 / (Math.sqrt(centered) + eps)
           g[i] = s * gi
