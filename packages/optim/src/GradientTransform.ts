@@ -48,8 +48,31 @@ export interface GradientTransform<S> {
   readonly update: (
     updates: Params,
     state: S,
-    params?: Params
+    params?: Params,
+    extras?: UpdateExtras
   ) => { readonly updates: Params; readonly state: S }
+}
+
+/**
+ * Extra information some transforms need besides the gradient (Optax's
+ * `GradientTransformationExtraArgs`): the objective's value at `params`
+ * (Polyak step sizes) and a Hessian-vector product at `params` (AdaHessian,
+ * Sophia). Combinators pass `extras` unchanged to every inner transform;
+ * transforms that do not need them ignore them, and a transform that needs
+ * one that is missing throws `Errors.InvalidOptions` naming it.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface UpdateExtras {
+  /** The objective's value f(params) (possibly of a minibatch). */
+  readonly value?: number
+  /**
+   * The Hessian-vector product v ↦ ∇²f(params)·v, for a tree `v` shaped like
+   * the parameters (e.g. from `Autodiff.hvp` of `@descent/core`). The result
+   * may be a fresh tree; it is not mutated.
+   */
+  readonly hessianVectorProduct?: (v: Params) => Params
 }
 
 /**
@@ -108,11 +131,11 @@ export const chain = <const T extends ReadonlyArray<GradientTransform<any>>>(
   const n = transforms.length
   return {
     init: (params) => transforms.map((t) => t.init(params)) as unknown as S,
-    update: (updates, state, params) => {
+    update: (updates, state, params, extras) => {
       const states = state as unknown as Array<unknown>
       let u = updates
       for (let i = 0; i < n; i++) {
-        const r = transforms[i]!.update(u, states[i], params)
+        const r = transforms[i]!.update(u, states[i], params, extras)
         u = r.updates
         states[i] = r.state
       }
@@ -156,4 +179,33 @@ export const applyUpdatesInPlace = (params: Params, updates: Params): Params => 
     for (let i = 0; i < p.length; i++) p[i] = p[i]! + u[i]!
   }
   return params
+}
+
+/**
+ * The memory held by an optimizer state: the number of scalars and bytes in
+ * its typed-array buffers (moments, preconditioners, slow weights), found by
+ * walking the state's arrays and plain objects. Counters and flags are not
+ * counted. Report it as optimizer memory: Adam holds 2 scalars per
+ * parameter, Lion 1, SGD 0.
+ *
+ * @category evaluators
+ * @since 0.1.0
+ */
+export const stateSize = (state: unknown): { readonly scalars: number; readonly bytes: number } => {
+  let scalars = 0
+  let bytes = 0
+  const seen = new Set<object>()
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== "object" || seen.has(node)) return
+    seen.add(node)
+    if (ArrayBuffer.isView(node)) {
+      bytes += node.byteLength
+      scalars += (node as unknown as { length?: number }).length ?? 0
+      return
+    }
+    const values = Array.isArray(node) ? node : Object.values(node)
+    for (const v of values) visit(v)
+  }
+  visit(state)
+  return { scalars, bytes }
 }

@@ -20,8 +20,8 @@
  *
  * @since 0.1.0
  */
-import { Errors } from "@descent/core"
 import { chain, type EmptyState, type GradientTransform, identity } from "./GradientTransform.ts"
+import { requireDecay } from "./internal/validate.ts"
 import {
   addDecayedWeights,
   type ScaleByAdamState,
@@ -54,17 +54,7 @@ import {
 export type LearningRateState = StepSizeState
 
 /** Validates a momentum coefficient under the name the caller used. */
-const checkMomentum = (operation: string, value: number): number => {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value >= 1) {
-    throw new Errors.InvalidOptions({
-      operation,
-      field: "momentum",
-      value,
-      requirement: "a number in [0, 1)"
-    })
-  }
-  return value
-}
+const checkMomentum = (operation: string, value: number): number => requireDecay(operation, "momentum", value)
 
 /**
  * Options of `sgd`.

@@ -23,9 +23,19 @@
  *
  * @since 0.1.0
  */
-import { Errors } from "@descent/core"
 import { type EmptyState, emptyState, type GradientTransform } from "./GradientTransform.ts"
-import { evaluate, isSchedule, type Schedule } from "./Schedules.ts"
+import {
+  increment,
+  invalid,
+  leavesLike,
+  requireDecay,
+  requireFinite,
+  requireNonNegative,
+  requireParams,
+  requirePositive,
+  requireStepSize
+} from "./internal/validate.ts"
+import { evaluate, type Schedule } from "./Schedules.ts"
 import type { Params } from "./Tree.ts"
 import * as Tree from "./Tree.ts"
 
@@ -52,89 +62,6 @@ export const stepSizeAt = (stepSize: StepSize, step: number): number =>
     : typeof stepSize === "function"
       ? stepSize(step)
       : evaluate(stepSize, step)
-
-// ---------------------------------------------------------------------------
-// Validation and internal helpers
-// ---------------------------------------------------------------------------
-
-const INT32_MAX = 2147483647
-
-/** Optax's `numerics.safe_increment` for an int32 counter: saturates. */
-const increment = (count: number): number => (count < INT32_MAX ? count + 1 : count)
-
-const invalid = (
-  operation: string,
-  field: string,
-  value: unknown,
-  requirement: string
-): Errors.InvalidOptions => new Errors.InvalidOptions({ operation, field, value, requirement })
-
-const requireFinite = (operation: string, field: string, value: number): number => {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw invalid(operation, field, value, "a finite number")
-  }
-  return value
-}
-
-const requireNonNegative = (operation: string, field: string, value: number): number => {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw invalid(operation, field, value, "a finite number ≥ 0")
-  }
-  return value
-}
-
-const requirePositive = (operation: string, field: string, value: number): number => {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw invalid(operation, field, value, "a finite number > 0")
-  }
-  return value
-}
-
-const requireDecay = (operation: string, field: string, value: number): number => {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value >= 1) {
-    throw invalid(operation, field, value, "a number in [0, 1)")
-  }
-  return value
-}
-
-const requireStepSize = (operation: string, field: string, value: StepSize): StepSize => {
-  if (typeof value === "number") return requireNonNegative(operation, field, value)
-  if (typeof value !== "function" && !isSchedule(value)) {
-    throw invalid(operation, field, value, "a finite number ≥ 0, a Schedule or a function of the step")
-  }
-  return value
-}
-
-/**
- * The leaves of `updates`, checked against the leaves of a state buffer
- * (same count and lengths). Throws `Errors.DimensionMismatch` otherwise.
- */
-const leavesLike = (
-  operation: string,
-  updates: Params,
-  like: ReadonlyArray<Float64Array>
-): Float64Array[] => {
-  const g = Tree.leaves(updates)
-  if (g.length !== like.length) {
-    throw new Errors.DimensionMismatch({
-      operation,
-      what: "number of leaves of the updates tree",
-      expected: [like.length],
-      actual: [g.length]
-    })
-  }
-  for (let k = 0; k < g.length; k++) {
-    if (g[k]!.length !== like[k]!.length) {
-      throw new Errors.DimensionMismatch({
-        operation,
-        what: `length of leaf ${k} of the updates tree`,
-        expected: [like[k]!.length],
-        actual: [g[k]!.length]
-      })
-    }
-  }
-  return g
-}
 
 // ---------------------------------------------------------------------------
 // Scaling
@@ -555,8 +482,7 @@ export const addDecayedWeights = (weightDecay: StepSize = 0): GradientTransform<
   const op = "addDecayedWeights"
   requireStepSize(op, "weightDecay", weightDecay)
   const apply = (updates: Params, params: Params | undefined, s: number): void => {
-    if (params === undefined) throw invalid(op, "params", params, "the parameters, passed to update")
-    for (const [u, p] of Tree.zip(updates, params, op)) {
+    for (const [u, p] of Tree.zip(updates, requireParams(op, params), op)) {
       for (let i = 0; i < u.length; i++) u[i] = u[i]! + s * p[i]!
     }
   }
@@ -564,7 +490,6 @@ export const addDecayedWeights = (weightDecay: StepSize = 0): GradientTransform<
     const constant: GradientTransform<EmptyState> = {
       init: () => emptyState,
       update: (updates, state, params) => {
-        if (params === undefined) throw invalid(op, "params", params, "the parameters, passed to update")
         if (weightDecay !== 0) apply(updates, params, weightDecay)
         return { updates, state }
       }
@@ -979,7 +904,7 @@ export const applyIfFinite = <S>(
       totalNotfinite: 0,
       innerState: inner.init(params)
     }),
-    update: (updates, state, params) => {
+    update: (updates, state, params, extras) => {
       const leaves = Tree.leaves(updates)
       let finite = true
       for (const u of leaves) {
@@ -994,7 +919,7 @@ export const applyIfFinite = <S>(
       const notfiniteCount = finite ? 0 : increment(state.notfiniteCount)
       let out = updates
       if (finite || notfiniteCount > maxConsecutiveErrors) {
-        const r = inner.update(updates, state.innerState, params)
+        const r = inner.update(updates, state.innerState, params, extras)
         out = r.updates
         state.innerState = r.state
       } else {
@@ -1059,8 +984,7 @@ export const keepNonnegative = (): GradientTransform<EmptyState> => {
   return {
     init: () => emptyState,
     update: (updates, state, params) => {
-      if (params === undefined) throw invalid(op, "params", params, "the parameters, passed to update")
-      for (const [u, p] of Tree.zip(updates, params, op)) {
+      for (const [u, p] of Tree.zip(updates, requireParams(op, params), op)) {
         for (let i = 0; i < u.length; i++) {
           const pi = p[i]!
           if (pi + u[i]! < 0) u[i] = -pi
