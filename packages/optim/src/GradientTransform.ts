@@ -51,6 +51,14 @@ export interface GradientTransform<S> {
     params?: Params,
     extras?: UpdateExtras
   ) => { readonly updates: Params; readonly state: S }
+  /**
+   * Optional fused step: the same result as `update` followed by
+   * `applyUpdatesInPlace(params, updates)`, bit for bit, in fewer passes over
+   * memory. Updates `params` in place, consumes `grads` and `state`, and
+   * returns the next state. Call it through `step`, which falls back to
+   * `update` + `applyUpdatesInPlace` for transforms without one.
+   */
+  readonly step?: (params: Params, grads: Params, state: S, extras?: UpdateExtras) => S
 }
 
 /**
@@ -179,6 +187,33 @@ export const applyUpdatesInPlace = (params: Params, updates: Params): Params => 
     for (let i = 0; i < p.length; i++) p[i] = p[i]! + u[i]!
   }
   return params
+}
+
+/**
+ * One optimizer step in place: `params ← params + update(grads)`, returning
+ * the next state. Uses the transform's fused `step` when it has one (`adam`,
+ * `nadam`: one pass over memory instead of three), else `update` followed by
+ * `applyUpdatesInPlace`; both give the same bits. `grads` and `state` are
+ * consumed (the memory contract above).
+ *
+ * ```ts
+ * for (let t = 0; t < steps; t++) state = step(opt, params, gradient(params), state)
+ * ```
+ *
+ * @category combinators
+ * @since 0.1.0
+ */
+export const step = <S>(
+  transform: GradientTransform<S>,
+  params: Params,
+  grads: Params,
+  state: S,
+  extras?: UpdateExtras
+): S => {
+  if (transform.step !== undefined) return transform.step(params, grads, state, extras)
+  const r = transform.update(grads, state, params, extras)
+  applyUpdatesInPlace(params, r.updates)
+  return r.state
 }
 
 /**

@@ -20,9 +20,17 @@
  *
  * @since 0.1.0
  */
-import { chain, type EmptyState, type GradientTransform, identity } from "./GradientTransform.ts"
-import { requireDecay } from "./internal/validate.ts"
+import { OptimizerKernels } from "@descent/core"
 import {
+  applyUpdatesInPlace,
+  chain,
+  type EmptyState,
+  type GradientTransform,
+  identity
+} from "./GradientTransform.ts"
+import { increment, requireDecay } from "./internal/validate.ts"
+import {
+  adamCoefficients,
   addDecayedWeights,
   type ScaleByAdamState,
   type ScaleByAmsgradState,
@@ -34,15 +42,19 @@ import {
   type StepSizeState,
   scaleByAdam,
   scaleByAdamax,
+  scaleByAdamDefaults,
   scaleByAmsgrad,
   scaleByLearningRate,
   scaleByLion,
   scaleByRms,
   scaleByRss,
   scaleByStddev,
+  stepSizeAt,
   type TraceState,
   trace
 } from "./Transforms.ts"
+import type { Params } from "./Tree.ts"
+import * as Tree from "./Tree.ts"
 
 /**
  * State of a learning-rate scaling or weight decay: empty for a constant, a
@@ -147,8 +159,49 @@ export interface AdamOptions {
 export const adam = (
   learningRate: StepSize,
   options: AdamOptions = {}
-): GradientTransform<[ScaleByAdamState, LearningRateState]> =>
-  chain(scaleByAdam(options), scaleByLearningRate(learningRate))
+): GradientTransform<[ScaleByAdamState, LearningRateState]> => {
+  const tx = chain(scaleByAdam(options), scaleByLearningRate(learningRate))
+  const b1 = options.b1 ?? scaleByAdamDefaults.b1
+  const b2 = options.b2 ?? scaleByAdamDefaults.b2
+  const eps = options.eps ?? scaleByAdamDefaults.eps
+  const epsRoot = options.epsRoot ?? scaleByAdamDefaults.epsRoot
+  const nesterov = options.nesterov ?? false
+  // The fused step: scaleByAdam, the learning-rate scaling and the addition to
+  // the parameters in one pass per leaf (core's OptimizerKernels.adam), with
+  // the same operations in the same order, hence the same bits as `update`
+  // followed by `applyUpdatesInPlace`.
+  const step = (
+    params: Params,
+    grads: Params,
+    state: [ScaleByAdamState, LearningRateState]
+  ): [ScaleByAdamState, LearningRateState] => {
+    const [moments, rate] = state
+    const mus = Tree.leaves(moments.mu)
+    const nus = Tree.leaves(moments.nu)
+    const gs = Tree.leaves(grads)
+    const ps = Tree.leaves(params)
+    const sameShape = (xs: ReadonlyArray<Float64Array>): boolean =>
+      xs.length === mus.length && xs.every((x, k) => x.length === mus[k]!.length)
+    if (!sameShape(gs) || !sameShape(ps)) {
+      // The unfused path names the mismatch in its DimensionMismatch.
+      const r = tx.update(grads, state, params)
+      applyUpdatesInPlace(params, r.updates)
+      return r.state
+    }
+    const t = increment(moments.count)
+    let eta: number
+    if ("count" in rate) {
+      eta = stepSizeAt(learningRate, rate.count)
+      rate.count = increment(rate.count)
+    } else eta = learningRate as number
+    const coefficients = adamCoefficients(b1, b2, eps, epsRoot, nesterov, t, -eta)
+    for (let k = 0; k < gs.length; k++)
+      OptimizerKernels.adam(gs[k]!, mus[k]!, nus[k]!, ps[k]!, coefficients, true)
+    moments.count = t
+    return state
+  }
+  return { ...tx, step }
+}
 
 /**
  * Options of `adamw`: Adam's, plus the decoupled weight decay λ (≥ 0, or a

@@ -7,7 +7,9 @@ import {
   applyUpdatesInPlace,
   chain,
   type GradientTransform,
-  identity
+  identity,
+  stateSize,
+  step
 } from "../src/GradientTransform.ts"
 import * as Optimizers from "../src/Optimizers.ts"
 import * as Schedules from "../src/Schedules.ts"
@@ -636,5 +638,62 @@ describe("applyIfFinite, zeroNans, keepNonnegative", () => {
       ),
       FC
     )
+  })
+})
+
+describe("fused step", () => {
+  const tree = (xs: ReadonlyArray<number>): Params => ({
+    w: Vector.fromArray(xs.slice(0, 5)),
+    b: Float64Array.from(xs.slice(5)) // a leaf outside WebAssembly memory: the TypeScript kernel
+  })
+  it("adam and nadam: `step` equals `update` + `applyUpdatesInPlace` bit for bit (constant and scheduled η)", () => {
+    const rates = [
+      1e-2,
+      Schedules.warmupCosine({ initValue: 0, peakValue: 0.1, warmupSteps: 3, decaySteps: 20 })
+    ]
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 8, maxLength: 8 }),
+        fc.boolean(),
+        fc.constantFrom(0, 1),
+        (x0, nesterov, rateIndex) => {
+          const opt = nesterov ? Optimizers.nadam(rates[rateIndex]!) : Optimizers.adam(rates[rateIndex]!)
+          expect(opt.step).toBeDefined()
+          const fused = tree(x0)
+          const plain = tree(x0)
+          let sf = opt.init(fused)
+          let sp = opt.init(plain)
+          for (let t = 0; t < 12; t++) {
+            // Gradient of ½‖x − 1‖² + ¼Σx⁴, a different value every step.
+            const grad = (p: Params): Params =>
+              Tree.map(p, (l) => Vector.fromArray(Array.from(l, (v) => v - 1 + v ** 3)))
+            sf = step(opt, fused, grad(fused), sf)
+            const r = opt.update(grad(plain), sp, plain)
+            sp = r.state
+            applyUpdatesInPlace(plain, r.updates)
+          }
+          assertBitIdentical(Tree.flatten(fused), Tree.flatten(plain), "fused vs unfused parameters")
+          assertBitIdentical(Tree.flatten(sf[0].mu), Tree.flatten(sp[0].mu), "first moment")
+          expect(sf[0].count).toBe(sp[0].count)
+        }
+      ),
+      FC
+    )
+  })
+
+  it("falls back to update + apply for transforms without a fused step, and reports tree mismatches", () => {
+    const opt = Optimizers.sgd(0.1)
+    const p = Vector.fromArray([1, 2])
+    step(opt, p, Vector.fromArray([1, 1]), opt.init(p))
+    assertBitIdentical(p, Vector.fromArray([0.9, 1.9]), "sgd step")
+    const adam = Optimizers.adam(0.1)
+    expect(() => step(adam, p, Vector.fromArray([1, 1, 1]), adam.init(p))).toThrow(Errors.DimensionMismatch)
+  })
+
+  it("stateSize reports the optimizer memory: Adam 2 scalars per parameter, Lion 1, SGD 0", () => {
+    const p = { w: Vector.zeros(7), b: Vector.zeros(3) }
+    expect(stateSize(Optimizers.adam(1e-3).init(p))).toEqual({ scalars: 20, bytes: 160 })
+    expect(stateSize(Optimizers.lion(1e-3).init(p)).scalars).toBe(10)
+    expect(stateSize(Optimizers.sgd(1e-3).init(p)).scalars).toBe(0)
   })
 })

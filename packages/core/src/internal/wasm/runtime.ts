@@ -53,6 +53,25 @@ export interface KernelExports {
   ): void
   setExpConstants(address: number): void
   expVector(n: number, x: number, out: number): void
+  logisticLoss(n: number, z: number, y: number, r: number, scale: number): number
+  adam(
+    n: number,
+    g: number,
+    m: number,
+    v: number,
+    out: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    r1: number,
+    r1n: number,
+    r2: number,
+    epsRoot: number,
+    eps: number,
+    s: number,
+    flags: number
+  ): void
   lseAffineRows(
     m: number,
     n: number,
