@@ -40,6 +40,44 @@ export function dot(n: i32, x: usize, y: usize): f64 {
   return s
 }
 
+// The dot product of long vectors (internal/level1.ts `dotLongAt`, same
+// order): four streams, the quarters of the vectors, each with two f64x2
+// accumulators (a_k: indices ≡ 0, 1 mod 4; b_k: ≡ 2, 3), so the core keeps
+// fetches from four places in flight.
+export function dotLong(n: i32, x: usize, y: usize): f64 {
+  let a0 = f64x2.splat(0)
+  let a1 = f64x2.splat(0)
+  let a2 = f64x2.splat(0)
+  let a3 = f64x2.splat(0)
+  let b0 = f64x2.splat(0)
+  let b1 = f64x2.splat(0)
+  let b2 = f64x2.splat(0)
+  let b3 = f64x2.splat(0)
+  const q = (n >> 2) & ~3
+  const qb = (<usize>q) << 3
+  for (let i = 0; i < q; i += 4) {
+    const o0 = (<usize>i) << 3
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(x + o0), v128.load(y + o0)))
+    b0 = f64x2.add(b0, f64x2.mul(v128.load(x + o0, 16), v128.load(y + o0, 16)))
+    const o1 = o0 + qb
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(x + o1), v128.load(y + o1)))
+    b1 = f64x2.add(b1, f64x2.mul(v128.load(x + o1, 16), v128.load(y + o1, 16)))
+    const o2 = o1 + qb
+    a2 = f64x2.add(a2, f64x2.mul(v128.load(x + o2), v128.load(y + o2)))
+    b2 = f64x2.add(b2, f64x2.mul(v128.load(x + o2, 16), v128.load(y + o2, 16)))
+    const o3 = o2 + qb
+    a3 = f64x2.add(a3, f64x2.mul(v128.load(x + o3), v128.load(y + o3)))
+    b3 = f64x2.add(b3, f64x2.mul(v128.load(x + o3, 16), v128.load(y + o3, 16)))
+  }
+  const t = f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3)), f64x2.add(f64x2.add(b0, b1), f64x2.add(b2, b3)))
+  let s = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1)
+  for (let i = 4 * q; i < n; i++) {
+    const o = (<usize>i) << 3
+    s += load<f64>(x + o) * load<f64>(y + o)
+  }
+  return s
+}
+
 export function sumSquares(n: i32, x: usize): f64 {
   let a0 = f64x2.splat(0)
   let a1 = f64x2.splat(0)
@@ -406,7 +444,9 @@ export function macroKernel(kc: i32, mc: i32, nc: i32, ap: usize, bp: usize, c: 
 
 // ── exp and the fused log-sum-exp kernels ─────────────────────────────────
 
-// The operations of detmath.ts `exp`, two lanes at a time: clamp, Cody–Waite
+// The operations of detmath.ts `exp`, two lanes at a time: clamp (pmax/pmin are
+// `x < lo ? lo : x` and `hi < x ? hi : x`, as detmath.ts, NaN kept; one
+// instruction each on x86, where max/min take several), Cody–Waite
 // reduction with the 1.5·2^52 rounding shifter, degree-13 polynomial (Estrin),
 // scaling by 2^⌊k/2⌋ then 2^(k−⌊k/2⌋) built from exponent bits.
 // The constants live in linear memory, written once by the JS side from the
@@ -420,7 +460,7 @@ export function setExpConstants(address: usize): void {
 }
 
 @inline function expV(x: v128, k: usize): v128 {
-  const xc = f64x2.min(f64x2.max(x, v128.load(k, 0)), v128.load(k, 16))
+  const xc = f64x2.pmin(f64x2.pmax(x, v128.load(k, 0)), v128.load(k, 16))
   const t = f64x2.add(f64x2.mul(xc, v128.load(k, 32)), v128.load(k, 48))
   const kf = f64x2.sub(t, v128.load(k, 48))
   const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(kf, v128.load(k, 64))), f64x2.mul(kf, v128.load(k, 80)))

@@ -30,6 +30,32 @@ const values = (n: number) =>
 const size = fc.oneof(fc.constantFrom(0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 33), fc.integer({ min: 0, max: 300 }))
 
 describe.runIf(wasmActive)("SIMD kernels equal the TypeScript fallback bit for bit", () => {
+  it("long dot products (four streams from 65,536 entries on), with offset views", () => {
+    for (const n of [65535, 65536, 65537, 65551, 100003]) {
+      for (const off of [0, 1]) {
+        const xs = new Float64Array(n + 1)
+        const ys = new Float64Array(n + 1)
+        for (let i = 0; i <= n; i++) {
+          xs[i] = Math.sin(0.37 * i + n)
+          ys[i] = Math.cos(0.11 * i - off)
+        }
+        const [xw, xh] = both(xs)
+        const [yw, yh] = both(ys)
+        const a = Blas1.dot(xw.subarray(off, off + n), yw.subarray(off, off + n))
+        const b = Blas1.dot(xh.subarray(off, off + n), yh.subarray(off, off + n))
+        expect(Object.is(a, b), `n = ${n}, offset ${off}`).toBe(true)
+        // Against a sequential sum: any order agrees to ~n·ε relative to Σ|xᵢyᵢ|.
+        let s = 0
+        let abs = 0
+        for (let i = off; i < off + n; i++) {
+          s += xs[i]! * ys[i]!
+          abs += Math.abs(xs[i]! * ys[i]!)
+        }
+        expect(Math.abs(a - s)).toBeLessThan(n * Number.EPSILON * abs)
+      }
+    }
+  })
+
   it("level 1: dot, axpy, scal, rot, nrm2, asum, sum (with offset views)", () => {
     fc.assert(
       fc.property(

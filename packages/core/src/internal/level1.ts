@@ -40,6 +40,67 @@ export const dotAt = (n: number, x: Float64Array, xo: number, y: Float64Array, y
   return s
 }
 
+/**
+ * From this length on, `Blas1.dot` reads its vectors as four streams (the
+ * quarters), which lets one core keep more cache-line fetches in flight from
+ * DRAM: measured 25.5 against 22.6 GB/s at n = 2.5e7. Below it the vectors
+ * are in cache and the eight-way order of `dotAt` is as fast.
+ */
+export const LONG_DOT_LENGTH = 65536
+
+/**
+ * Σ x[xo+i]·y[yo+i] for long vectors, in the order of the SIMD kernel
+ * `dotLong`: with q = ⌊n/4⌋ rounded down to a multiple of 4, quarter k covers
+ * [k·q, (k+1)·q) and keeps four partial sums s_k0…s_k3 (index i mod 4);
+ * they combine as lane 0 = ((s_00 + s_10) + (s_20 + s_30)) + ((s_02 + s_12) +
+ * (s_22 + s_32)), lane 1 the same with 1 and 3, then lane 0 + lane 1, then
+ * the tail [4q, n) in order.
+ */
+export const dotLongAt = (n: number, x: Float64Array, xo: number, y: Float64Array, yo: number): number => {
+  const q = (n >> 2) & ~3
+  let s00 = 0
+  let s01 = 0
+  let s02 = 0
+  let s03 = 0
+  let s10 = 0
+  let s11 = 0
+  let s12 = 0
+  let s13 = 0
+  let s20 = 0
+  let s21 = 0
+  let s22 = 0
+  let s23 = 0
+  let s30 = 0
+  let s31 = 0
+  let s32 = 0
+  let s33 = 0
+  for (let i = 0; i < q; i += 4) {
+    const a = xo + i
+    const b = yo + i
+    s00 += x[a]! * y[b]!
+    s01 += x[a + 1]! * y[b + 1]!
+    s02 += x[a + 2]! * y[b + 2]!
+    s03 += x[a + 3]! * y[b + 3]!
+    s10 += x[a + q]! * y[b + q]!
+    s11 += x[a + q + 1]! * y[b + q + 1]!
+    s12 += x[a + q + 2]! * y[b + q + 2]!
+    s13 += x[a + q + 3]! * y[b + q + 3]!
+    s20 += x[a + 2 * q]! * y[b + 2 * q]!
+    s21 += x[a + 2 * q + 1]! * y[b + 2 * q + 1]!
+    s22 += x[a + 2 * q + 2]! * y[b + 2 * q + 2]!
+    s23 += x[a + 2 * q + 3]! * y[b + 2 * q + 3]!
+    s30 += x[a + 3 * q]! * y[b + 3 * q]!
+    s31 += x[a + 3 * q + 1]! * y[b + 3 * q + 1]!
+    s32 += x[a + 3 * q + 2]! * y[b + 3 * q + 2]!
+    s33 += x[a + 3 * q + 3]! * y[b + 3 * q + 3]!
+  }
+  const lane0 = s00 + s10 + (s20 + s30) + (s02 + s12 + (s22 + s32))
+  const lane1 = s01 + s11 + (s21 + s31) + (s03 + s13 + (s23 + s33))
+  let s = lane0 + lane1
+  for (let i = 4 * q; i < n; i++) s += x[xo + i]! * y[yo + i]!
+  return s
+}
+
 /** Σ x[xo+i]² for i < n, in the same order as `dotAt`. */
 export const sumSquaresAt = (n: number, x: Float64Array, xo: number): number => {
   let s0 = 0

@@ -21,6 +21,7 @@ import { createWasmHeap, type WasmHeap } from "./memory.ts"
 /** The exported kernel functions; addresses are byte offsets into the heap. */
 export interface KernelExports {
   dot(n: number, x: number, y: number): number
+  dotLong(n: number, x: number, y: number): number
   sumSquares(n: number, x: number): number
   absSum(n: number, x: number): number
   sum(n: number, x: number): number
