@@ -11,7 +11,9 @@
  * `Math.cos` and XLA's `cos` may differ by one ulp, which the cosine kinds
  * inherit (see `test/schedules.test.ts`). Kinds
  * Optax lacks (warmup-linear, warmup-stable-decay, REX) are defined as
- * `join`s of Optax primitives or by their closed form.
+ * `join`s of Optax primitives or by their closed form; `tabulated` holds one
+ * value per step (e.g. a schedule refined from gradient norms,
+ * `RefinedSchedule.ts`).
  *
  * Construct schedules with the constructors below (they validate and throw
  * `Errors.InvalidOptions` naming the offending field), read them from
@@ -236,6 +238,21 @@ export interface Rex {
 }
 
 /**
+ * One value per step (no Optax function): `values[⌊t⌋]` for
+ * `0 ≤ t < values.length`, `values[0]` before and the last value after.
+ * Produced by `RefinedSchedule.fromGradientNorms`; any per-step table (e.g.
+ * a learning rate exported from another framework) fits.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Tabulated {
+  readonly kind: "tabulated"
+  /** Finite numbers, at least one. */
+  readonly values: ReadonlyArray<number>
+}
+
+/**
  * A schedule: a plain, JSON-serializable value, discriminated on `kind`.
  *
  * @category models
@@ -254,6 +271,7 @@ export type Schedule =
   | Join
   | OneCycle
   | Rex
+  | Tabulated
 
 /**
  * Every `kind`, in declaration order.
@@ -273,7 +291,8 @@ export const kinds: ReadonlyArray<Schedule["kind"]> = [
   "piecewiseConstant",
   "join",
   "oneCycle",
-  "rex"
+  "rex",
+  "tabulated"
 ]
 
 // ---------------------------------------------------------------------------
@@ -445,6 +464,11 @@ const check = (op: string, value: unknown): void => {
       only(op, r, ["kind", "initValue", "totalSteps"])
       finite(op, r, "initValue")
       count(op, r, "totalSteps", 1)
+      return
+    case "tabulated":
+      only(op, r, ["kind", "values"])
+      if (numbers(op, r, "values").length === 0)
+        fail(op, "values", r.values, "a non-empty array of finite numbers")
       return
     default:
       fail(op, "kind", r.kind, `one of ${kinds.join(", ")}`)
@@ -751,6 +775,16 @@ export const oneCycle = (options: {
 export const rex = (options: { readonly initValue: number; readonly totalSteps: number }): Rex =>
   make("Schedules.rex", { kind: "rex", initValue: options.initValue, totalSteps: options.totalSteps })
 
+/**
+ * A per-step table: `values[⌊step⌋]`, clamped to the first and last entries.
+ * The array is copied. See {@link Tabulated}.
+ *
+ * @category schedules
+ * @since 0.1.0
+ */
+export const tabulated = (values: ReadonlyArray<number>): Tabulated =>
+  make("Schedules.tabulated", { kind: "tabulated", values: [...values] })
+
 // ---------------------------------------------------------------------------
 // Evaluation. Each branch repeats Optax's operations in Optax's order.
 
@@ -857,6 +891,10 @@ export const evaluate = (schedule: Schedule, step: number): number => {
       const z = Math.min(Math.max(step, 0), T) / T
       const oneMinus = 1 - z
       return (s.initValue * oneMinus) / (0.5 + oneMinus / 2)
+    }
+    case "tabulated": {
+      const last = s.values.length - 1
+      return s.values[step >= last ? last : step > 0 ? Math.floor(step) : 0]!
     }
   }
 }

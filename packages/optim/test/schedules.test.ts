@@ -76,7 +76,8 @@ describe("Schedules vs optax.schedules (float64)", () => {
 
   it("covers every kind", () => {
     const seen = new Set(fixture.cases.map((c) => Schedules.fromJSON(c.schedule).kind))
-    expect([...seen].sort()).toEqual([...Schedules.kinds].sort())
+    // `tabulated` has no Optax function (see test/refined-schedule.test.ts).
+    expect([...seen].sort()).toEqual(Schedules.kinds.filter((k) => k !== "tabulated").sort())
   })
 
   it("the cosine kinds are bit for bit at the sampled (non-dense) steps", () => {
@@ -206,7 +207,8 @@ const arbitraries: { readonly [K in Schedules.Schedule["kind"]]: fc.Arbitrary<Sc
       finalDivFactor: fc.double({ min: 1, max: 1e4, noNaN: true })
     })
     .map(Schedules.oneCycle),
-  rex: fc.record({ initValue: value, totalSteps: steps(1) }).map(Schedules.rex)
+  rex: fc.record({ initValue: value, totalSteps: steps(1) }).map(Schedules.rex),
+  tabulated: fc.array(value, { minLength: 1, maxLength: 50 }).map(Schedules.tabulated)
 }
 
 const anySchedule = fc.oneof(...Object.values(arbitraries))
