@@ -8,8 +8,12 @@
  */
 import { Vector } from "@descent/core"
 import { describe, expect, it } from "vitest"
+import * as CautiousWeightDecay from "../src/CautiousWeightDecay.ts"
 import { type GradientTransform, step } from "../src/GradientTransform.ts"
+import * as Grams from "../src/Grams.ts"
 import * as Optimizers from "../src/Optimizers.ts"
+import * as Polyak from "../src/Polyak.ts"
+import * as ScheduleFree from "../src/ScheduleFree.ts"
 import * as Schedules from "../src/Schedules.ts"
 
 /** ½ Σ λᵢ xᵢ², λ = logspace(0, 3, 10), from xᵢ = 1 + i/10: f(x₀) ≈ 1.2e3. */
@@ -43,6 +47,8 @@ interface Entry {
   /** f(x_T) must be below these. */
   readonly quadratic: number
   readonly rosenbrock: number
+  /** Schedule-free methods are evaluated at their averaged point x, not at the gradient point y. */
+  readonly evaluateAt?: "x"
 }
 
 /** Linear decay to zero over the run ("When, Why and How Much?", Defazio et al. 2023). */
@@ -74,14 +80,53 @@ const zoo: ReadonlyArray<Entry> = [
   { name: "adamax", make: () => Optimizers.adamax(1e-2), quadratic: 1e-12, rosenbrock: 1e-6 },
   { name: "nadam", make: () => Optimizers.nadam(1e-2), quadratic: 1e-12, rosenbrock: 1e-5 },
   // Lion moves every coordinate by ±η: it needs a decaying η to settle.
-  { name: "lion", make: (T) => Optimizers.lion(decay(3e-3, T)), quadratic: 1e-5, rosenbrock: 1e-6 }
+  { name: "lion", make: (T) => Optimizers.lion(decay(3e-3, T)), quadratic: 1e-5, rosenbrock: 1e-6 },
+  { name: "grams", make: (T) => Grams.grams(decay(1e-2, T)), quadratic: 1e-12, rosenbrock: 1e-4 },
+  {
+    name: "adamw (cautious weight decay)",
+    make: () => CautiousWeightDecay.adamwCautious(1e-2, { weightDecay: 1e-4 }),
+    quadratic: 1e-12,
+    rosenbrock: 1e-12
+  },
+  {
+    name: "lion (cautious weight decay)",
+    make: (T) => CautiousWeightDecay.lionCautious(decay(3e-3, T)),
+    quadratic: 1e-6,
+    rosenbrock: 1e-6
+  },
+  // Like SGD, bounded by η < 2/λ_max on the quadratic; the average x lags y.
+  {
+    name: "schedule-free SGD",
+    make: () => ScheduleFree.scheduleFreeSgd(1.5e-3),
+    quadratic: 5e-2,
+    rosenbrock: 2e-2,
+    evaluateAt: "x"
+  },
+  {
+    name: "schedule-free AdamW",
+    make: () => ScheduleFree.scheduleFreeAdamw(3e-2),
+    quadratic: 1e-7,
+    rosenbrock: 1e-3,
+    evaluateAt: "x"
+  },
+  {
+    name: "Polyak SGD (SPS-max)",
+    make: () => Polyak.polyakSgd({ maxLearningRate: 1e-2 }),
+    quadratic: 1e-5,
+    rosenbrock: 1e-5
+  },
+  { name: "MoMo", make: () => Polyak.momo(1), quadratic: 1e-12, rosenbrock: 1e-12 }
 ]
 
 const run = (entry: Entry, problem: Problem): number => {
   const opt = entry.make(problem.steps)
   const x = problem.start()
   let state = opt.init(x)
-  for (let t = 0; t < problem.steps; t++) state = step(opt, x, problem.gradient(x), state)
+  for (let t = 0; t < problem.steps; t++) {
+    // The objective value is passed for the Polyak-type step sizes.
+    state = step(opt, x, problem.gradient(x), state, { value: problem.value(x) })
+  }
+  if (entry.evaluateAt === "x") return problem.value(ScheduleFree.evalParams(state, x) as Float64Array)
   return problem.value(x)
 }
 
