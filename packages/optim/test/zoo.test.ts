@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest"
 import * as CautiousWeightDecay from "../src/CautiousWeightDecay.ts"
 import { type GradientTransform, step } from "../src/GradientTransform.ts"
 import * as Grams from "../src/Grams.ts"
+import * as Lookahead from "../src/Lookahead.ts"
 import * as Optimizers from "../src/Optimizers.ts"
 import * as Polyak from "../src/Polyak.ts"
 import * as ScheduleFree from "../src/ScheduleFree.ts"
@@ -115,7 +116,13 @@ const zoo: ReadonlyArray<Entry> = [
     quadratic: 1e-5,
     rosenbrock: 1e-5
   },
-  { name: "MoMo", make: () => Polyak.momo(1), quadratic: 1e-12, rosenbrock: 1e-12 }
+  { name: "MoMo", make: () => Polyak.momo(1), quadratic: 1e-12, rosenbrock: 1e-12 },
+  {
+    name: "lookahead (adam, k = 5, α = 0.5)",
+    make: () => Lookahead.lookahead(Optimizers.adam(1e-2), { syncPeriod: 5, slowStepSize: 0.5 }),
+    quadratic: 1e-12,
+    rosenbrock: 1e-6
+  }
 ]
 
 const run = (entry: Entry, problem: Problem): number => {
