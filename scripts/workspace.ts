@@ -64,6 +64,7 @@ interface Manifest {
   readonly version?: unknown
   readonly description?: unknown
   readonly descent?: unknown
+  readonly exports?: unknown
 }
 
 const barrelStyle = (name: string, manifest: Manifest, manifestPath: string): BarrelStyle => {
@@ -135,15 +136,42 @@ const isExcludedModuleFile = (file: string): boolean =>
   file.endsWith(".spec.ts") ||
   file.startsWith(".")
 
-/** The top-level modules of `srcDir`: every `*.ts` file directly inside it except `index.ts`. */
-export const listModules = (srcDir: string): ReadonlyArray<Module> =>
+/**
+ * The top-level modules of `srcDir`: every `*.ts` file directly inside it
+ * except `index.ts` and the modules in `ownEntries` (files that the package
+ * exports under a subpath of their own, such as `@descent/dsl/fp-ts`, kept
+ * out of the main barrel because they need an optional peer dependency).
+ */
+export const listModules = (
+  srcDir: string,
+  ownEntries: ReadonlySet<string> = new Set()
+): ReadonlyArray<Module> =>
   readdirSync(srcDir, { withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith(".ts") && !isExcludedModuleFile(entry.name))
+    .filter(
+      (entry) =>
+        entry.isFile() &&
+        entry.name.endsWith(".ts") &&
+        !isExcludedModuleFile(entry.name) &&
+        !ownEntries.has(entry.name)
+    )
     .map((entry) => {
       const name = entry.name.slice(0, -".ts".length)
       return { name, specifier: `./${entry.name}`, path: join(srcDir, entry.name) }
     })
     .sort((a, b) => compareNames(a.specifier, b.specifier))
+
+/** The `src/` files a manifest exports under subpaths other than "." (e.g. `"./fp-ts": "./src/FpTs.ts"`). */
+const subpathEntryFiles = (manifest: Manifest): ReadonlySet<string> => {
+  const files = new Set<string>()
+  const exportsField = manifest.exports
+  if (exportsField === null || typeof exportsField !== "object") return files
+  for (const [subpath, target] of Object.entries(exportsField)) {
+    if (subpath === "." || typeof target !== "string" || !target.startsWith("./src/")) continue
+    const file = target.slice("./src/".length)
+    if (!file.includes("/")) files.add(file)
+  }
+  return files
+}
 
 /** Reads one package directory; `undefined` when it has no `package.json` or no `src/`. */
 export const readPackage = (dir: string): Package | undefined => {
@@ -161,7 +189,7 @@ export const readPackage = (dir: string): Package | undefined => {
     version: typeof manifest.version === "string" ? manifest.version : "0.0.0",
     description: typeof manifest.description === "string" ? manifest.description.trim() : "",
     barrel: barrelStyle(name, manifest, `${relativeDir}/package.json`),
-    modules: listModules(srcDir),
+    modules: listModules(srcDir, subpathEntryFiles(manifest)),
     indexPath: join(srcDir, "index.ts"),
     apiReportPath: join(dir, "api.md"),
     tsconfigPath: join(dir, "tsconfig.json")
