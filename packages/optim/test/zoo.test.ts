@@ -8,6 +8,7 @@
  */
 import { Vector } from "@descent/core"
 import { describe, expect, it } from "vitest"
+import * as AdaHessian from "../src/AdaHessian.ts"
 import * as CautiousWeightDecay from "../src/CautiousWeightDecay.ts"
 import { type GradientTransform, step } from "../src/GradientTransform.ts"
 import * as Grams from "../src/Grams.ts"
@@ -16,6 +17,8 @@ import * as Optimizers from "../src/Optimizers.ts"
 import * as Polyak from "../src/Polyak.ts"
 import * as ScheduleFree from "../src/ScheduleFree.ts"
 import * as Schedules from "../src/Schedules.ts"
+import * as Shampoo from "../src/Shampoo.ts"
+import * as Sophia from "../src/Sophia.ts"
 
 /** ½ Σ λᵢ xᵢ², λ = logspace(0, 3, 10), from xᵢ = 1 + i/10: f(x₀) ≈ 1.2e3. */
 const lambda = Array.from({ length: 10 }, (_, i) => 10 ** ((3 * i) / 9))
@@ -24,6 +27,8 @@ const quadratic = {
   steps: 2000,
   value: (x: Float64Array) => x.reduce((s, v, i) => s + 0.5 * lambda[i]! * v * v, 0),
   gradient: (x: Float64Array) => Vector.fromArray(Array.from(x, (v, i) => lambda[i]! * v)),
+  hessianVectorProduct: (_x: Float64Array, v: Float64Array) =>
+    Vector.fromArray(Array.from(v, (vi, i) => lambda[i]! * vi)),
   start: () => Vector.fromArray(Array.from({ length: 10 }, (_, i) => 1 + i / 10))
 }
 /** (1 − x)² + 100 (y − x²)² from (−1.5, 2): f(x₀) = 12.5, minimum 0 at (1, 1). */
@@ -35,6 +40,12 @@ const rosenbrock = {
     const x = p[0]!
     const r = p[1]! - x * x
     return Vector.fromArray([-2 * (1 - x) - 400 * x * r, 200 * r])
+  },
+  // ∇²f = [[2 − 400(y − 3x²), −400x], [−400x, 200]].
+  hessianVectorProduct: (p: Float64Array, v: Float64Array) => {
+    const x = p[0]!
+    const hxx = 2 - 400 * (p[1]! - 3 * x * x)
+    return Vector.fromArray([hxx * v[0]! - 400 * x * v[1]!, -400 * x * v[0]! + 200 * v[1]!])
   },
   start: () => Vector.fromArray([-1.5, 2])
 }
@@ -122,7 +133,13 @@ const zoo: ReadonlyArray<Entry> = [
     make: () => Lookahead.lookahead(Optimizers.adam(1e-2), { syncPeriod: 5, slowStepSize: 0.5 }),
     quadratic: 1e-12,
     rosenbrock: 1e-6
-  }
+  },
+  // Shampoo grafts AdaGrad's step length onto its direction: AdaGrad-sized η.
+  { name: "shampoo", make: () => Shampoo.shampoo(0.5), quadratic: 1e-12, rosenbrock: 1e-2 },
+  // Hutchinson estimates of Rosenbrock's non-diagonal Hessian are noisy (the
+  // off-diagonal −400x leaks into z ⊙ Hz): slow on Rosenbrock, exact on the quadratic.
+  { name: "adahessian", make: () => AdaHessian.adahessian(0.5), quadratic: 1e-12, rosenbrock: 5e-2 },
+  { name: "sophia", make: () => Sophia.sophia(1e-2), quadratic: 1e-12, rosenbrock: 1e-5 }
 ]
 
 const run = (entry: Entry, problem: Problem): number => {
@@ -130,8 +147,13 @@ const run = (entry: Entry, problem: Problem): number => {
   const x = problem.start()
   let state = opt.init(x)
   for (let t = 0; t < problem.steps; t++) {
-    // The objective value is passed for the Polyak-type step sizes.
-    state = step(opt, x, problem.gradient(x), state, { value: problem.value(x) })
+    // The objective value (Polyak-type step sizes) and the exact Hessian-vector
+    // product at x (AdaHessian, Sophia) travel as extras.
+    const at = Vector.clone(x)
+    state = step(opt, x, problem.gradient(x), state, {
+      value: problem.value(x),
+      hessianVectorProduct: (v) => problem.hessianVectorProduct(at, v as Float64Array)
+    })
   }
   if (entry.evaluateAt === "x") return problem.value(ScheduleFree.evalParams(state, x) as Float64Array)
   return problem.value(x)
