@@ -300,9 +300,19 @@ const newtonCore = (
     if (residual < best) {
       best = residual
       sinceBest = 0
-    } else if (++sinceBest >= 3) {
-      // No progress in three steps: rounding (residual small) or divergence.
+    } else if (best < 0.5 && ++sinceBest >= 3) {
+      // Near convergence (the quadratic phase), no progress in three steps:
+      // rounding (residual small) or divergence. In the linear phase the
+      // entrywise deviation from I can stall near 1 for many steps while the
+      // smallest eigenvalues of M still grow by ≥ 2.25 per step, so it is not
+      // judged there; the iteration budget bounds it.
       status = best < 1e-6 ? "stalled" : "diverged"
+      break
+    }
+    if (residual > 1e3) {
+      // Exact iterates keep the spectrum of M in (0, 1] after the first step;
+      // a deviation this large means an indefinite A or lost accuracy.
+      status = "diverged"
       break
     }
   }

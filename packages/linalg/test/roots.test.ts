@@ -218,6 +218,30 @@ describe("MatrixRoots options, status and errors", () => {
     expect(Roots.inverseRootEigen(P, 2, { epsilon: 1 }).eigenvalues[0]).toBeCloseTo(1, 14)
   })
 
+  it("converges on ridged low-rank Gram matrices (Shampoo's statistics), where M − I stalls near 1 for many steps", () => {
+    // G Gᵀ + εI with G of rank k < m: eigenvalues spread over ~10⁴–10⁸, the
+    // linear phase of the iteration lasts tens of steps (it used to be
+    // misreported as "diverged" after three).
+    for (const [m, k, eps, seed] of [
+      [10, 3, 1e-6, 4],
+      [8, 8, 1e-4, 6],
+      [30, 4, 1e-6, 8]
+    ] as const) {
+      const G = Matrix.fromData(m, k, Random.normal(Random.key(seed), m * k))
+      for (let i = 0; i < m * k; i++) G.data[i] = G.data[i]! * 10 ** (i % 3)
+      const L = Matrix.zeros(m, m)
+      Blas3.gemm(false, true, 1, G, G, 0, L)
+      const newton = Roots.inverseRootNewton(L, 4, { epsilon: eps })
+      expect(newton.status, `m = ${m}, k = ${k}`).toBe("converged")
+      const ref = Roots.inverseRootEigen(L, 4, { epsilon: eps }).value
+      // Both are backward stable; they agree to κ(L + εI)^{1/4}-amplified rounding.
+      const shifted = Matrix.clone(L)
+      for (let i = 0; i < m; i++) shifted.data[i * m + i] = shifted.data[i * m + i]! + eps
+      const tol = rootTolerance(m, condition(shifted), -0.25, ref.data)
+      assertClose(newton.value, ref, { rtol: 0, atol: tol.atol + 3 * newton.residual * maxAbs(ref.data) })
+    }
+  })
+
   it("reports non-convergence instead of looping", () => {
     const r = Roots.inverseRootNewton(A, 4, { maxIterations: 2 })
     expect(r.status).toBe("maxIterations")
