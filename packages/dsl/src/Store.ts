@@ -12,6 +12,9 @@
  *   nothing and fails with `StoreError` of kind `"duplicate"` — resuming a
  *   run skips finished cells instead of writing them twice.
  * - Records read back equal the records written (NaN and ±∞ included).
+ * - A cell can only be written to a run opened with `openRun`; `putCell`,
+ *   `cells` and `finishedCellIds` on an unknown run fail with kind
+ *   `"missing"`.
  *
  * @since 0.1.0
  */
