@@ -67,3 +67,26 @@ export class UnbalancedMarginals extends Data.TaggedError("UnbalancedMarginals")
     })
   }
 }
+
+/**
+ * A balanced problem with forbidden pairs (+∞ costs) that admits no
+ * transport plan: some mass cannot reach any target it is allowed to go to.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class InfeasibleTransport extends Data.TaggedError("InfeasibleTransport")<{
+  readonly operation: string
+  /** The mass left unmatched by the best plan over the allowed pairs. */
+  readonly unmatchedMass: number
+  readonly message: string
+}> {
+  constructor(args: { readonly operation: string; readonly unmatchedMass: number }) {
+    super({
+      ...args,
+      message:
+        `${args.operation}: no transport plan avoids the forbidden (+∞ cost) pairs; ` +
+        `a mass of ${args.unmatchedMass} cannot be matched`
+    })
+  }
+}

@@ -107,7 +107,11 @@ const normalizationFactor = (values: Float64Array, how: Normalization): number =
   for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) finite.push(values[i]!)
   if (finite.length === 0) return 1
   let factor: number
-  if (how === "max") factor = Math.max(...finite)
+  if (how === "max") {
+    // A loop: `Math.max(...finite)` overflows the call stack beyond ~10⁵ arguments.
+    factor = finite[0]!
+    for (const v of finite) if (v > factor) factor = v
+  }
   else if (how === "mean") factor = finite.reduce((s, v) => s + v, 0) / finite.length
   else {
     finite.sort((p, q) => p - q)
