@@ -21,10 +21,11 @@
  * Run on demand: `node packages/optim/bench/run.ts` (not a test; the
  * trajectories are checked for agreement, the timings only printed).
  */
-import { Autodiff, Blas1, Blas2, Logistic, Matrix, Memory, Random, Tensor as T, Vector } from "@descent/core"
+import { Autodiff, Memory, Tensor as T, Vector } from "@descent/core"
 import { assertClose, compareClose, measure, PYTHON_BEST, row, runPythonAnchor } from "@descent/testing"
 import { applyUpdatesInPlace, step } from "../src/GradientTransform.ts"
 import * as Optimizers from "../src/Optimizers.ts"
+import { logisticRegression, pythonData } from "./logisticRegression.ts"
 
 const learningRate = 1e-3
 const size = 1_000_000
@@ -116,25 +117,10 @@ print(json.dumps({"version": np.__version__, "adam": best(step)}))
 const numpy = runPythonAnchor<{ version: string; adam: number }>(numpyScript, ["numpy"])
 
 // ── 2. full-batch Adam on logistic regression ──────────────────────────────
-const n = 10_000
-const d = 100
-const lambda = 1e-3
-const seed = 2026
+// Same data as packages/core/bench/autodiff.ts (bench/logisticRegression.ts).
+const problem = logisticRegression(10_000, 100, 1e-3, 2026)
+const { n, d, lambda, X, y, w0 } = problem
 const checkSteps = 100
-
-// Same data as packages/core/bench/autodiff.ts: X ~ N(0, 1), labels
-// yᵢ = [uᵢ < σ(xᵢ·w*)] with w* ~ N(0, 1/d), start w₀ ~ N(0, 0.1²).
-const [kX, kTrue, kU, kW] = Random.split(Random.key(seed), 4)
-const X = Matrix.fromData(n, d, Random.normal(kX!, n * d))
-const wTrue = Random.normal(kTrue!, d, { scale: 1 / Math.sqrt(d) })
-const u = Random.uniform(kU!, n)
-const y = Vector.zeros(n)
-{
-  const logits = Vector.zeros(n)
-  Blas2.gemv(1, X, wTrue, 0, logits)
-  for (let i = 0; i < n; i++) y[i] = u[i]! < 1 / (1 + Math.exp(-logits[i]!)) ? 1 : 0
-}
-const w0 = Random.normal(kW!, d, { scale: 0.1 })
 
 const loss = (w: T.Tensor): T.Tensor => {
   const z = T.matmul(X, w)
@@ -146,50 +132,11 @@ const adValueAndGrad = Autodiff.valueAndGrad<[Float64Array]>(loss)
 // Hand-written value and gradient on core's kernels, buffers allocated once:
 // z = Xw (gemv), the loss and residuals r = (σ(z) − y)/n in one SIMD pass
 // (Logistic.logisticLoss), then Xᵀr (gemvT).
-const z = Vector.zeros(n)
-const r = Vector.zeros(n)
-const handValueAndGrad = (w: Float64Array, g: Float64Array): number => {
-  Blas2.gemv(1, X, w, 0, z)
-  const inv = 1 / n
-  const s = Logistic.logisticLoss(z, y, r, inv)
-  Blas2.gemvT(1, X, r, 0, g)
-  Blas1.axpy(lambda, w, g)
-  return s * inv + 0.5 * lambda * Blas1.dot(w, w)
-}
+const handValueAndGrad = problem.valueAndGradient
 
-// The same, in row blocks: gemv on a block, the loop, then gemvT of the same
-// block accumulated into g while the block is still in cache, so X (8 MB) is
-// read from memory once per step instead of twice. Same operations in the
-// same order per component, hence the same gradient bit for bit.
-const blockRows = 128
-const blocks: Array<{
-  readonly A: Matrix.Matrix
-  readonly z: Float64Array
-  readonly r: Float64Array
-  readonly y: Float64Array
-}> = []
-for (let i0 = 0; i0 < n; i0 += blockRows) {
-  const m = Math.min(blockRows, n - i0)
-  blocks.push({
-    A: Matrix.fromData(m, d, X.data.subarray(i0 * d, (i0 + m) * d)),
-    z: z.subarray(i0, i0 + m),
-    r: r.subarray(i0, i0 + m),
-    y: y.subarray(i0, i0 + m)
-  })
-}
-const blockedValueAndGrad = (w: Float64Array, g: Float64Array): number => {
-  const inv = 1 / n
-  let s = 0
-  g.fill(0)
-  for (const block of blocks) {
-    const { z: zb, r: rb, y: yb } = block
-    Blas2.gemv(1, block.A, w, 0, zb)
-    s += Logistic.logisticLoss(zb, yb, rb, inv)
-    Blas2.gemvT(1, block.A, rb, 1, g)
-  }
-  Blas1.axpy(lambda, w, g)
-  return s * inv + 0.5 * lambda * Blas1.dot(w, w)
-}
+// The same in row blocks (X read from memory once per step instead of
+// twice), bit for bit the same gradient.
+const blockedValueAndGrad = problem.blockedValueAndGradient
 
 /** A training loop's step function over its own copy of w₀ and Adam state. */
 const handTrainer = (valueAndGrad: (w: Float64Array, g: Float64Array) => number) => {
@@ -263,13 +210,8 @@ import optax
 
 ${PYTHON_BEST}
 
-n, d, lam, lr = ${n}, ${d}, ${lambda}, ${learningRate}
-kX, kTrue, kU, kW = jax.random.split(jax.random.PRNGKey(${seed}), 4)
-X = jax.random.normal(kX, (n * d,), jnp.float64).reshape(n, d)
-w_true = jax.random.normal(kTrue, (d,), jnp.float64) * (1 / d ** 0.5)
-u = jax.random.uniform(kU, (n,), jnp.float64)
-y = (u < 1 / (1 + jnp.exp(-(X @ w_true)))).astype(jnp.float64)
-w0 = jax.random.normal(kW, (d,), jnp.float64) * 0.1
+${pythonData(problem)}
+lr = ${learningRate}
 
 def loss(w):
     z = X @ w
