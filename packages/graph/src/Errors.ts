@@ -48,3 +48,31 @@ export class ConstantColumn extends Data.TaggedError("ConstantColumn")<{
     })
   }
 }
+
+/**
+ * A graph that must be acyclic (a DAG) has a directed cycle; `cycle` lists its
+ * nodes in order, e.g. `[2, 5, 7]` for 2 → 5 → 7 → 2 (a self-loop is `[i]`).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class CyclicGraph extends Data.TaggedError("CyclicGraph")<{
+  readonly operation: string
+  /** Which input holds the cycle, in the words of the function's signature. */
+  readonly what: string
+  /** The nodes of one directed cycle, in order. */
+  readonly cycle: ReadonlyArray<number>
+  readonly message: string
+}> {
+  constructor(args: {
+    readonly operation: string
+    readonly what: string
+    readonly cycle: ReadonlyArray<number>
+  }) {
+    const path = [...args.cycle, args.cycle[0]].join(" → ")
+    super({
+      ...args,
+      message: `${args.operation}: ${args.what} is not acyclic; it has the directed cycle ${path}`
+    })
+  }
+}
