@@ -8,4 +8,8 @@
  * @packageDocumentation
  */
 
+export * as Dag from "./Dag.ts"
+export * as Data from "./Data.ts"
 export * as Errors from "./Errors.ts"
+export * as Metrics from "./Metrics.ts"
+export * as Simulate from "./Simulate.ts"

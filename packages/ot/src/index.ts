@@ -8,7 +8,18 @@
  * @packageDocumentation
  */
 
+export * as Assignment from "./Assignment.ts"
+export * as Barycenter from "./Barycenter.ts"
+export * as Emd from "./Emd.ts"
 export * as Errors from "./Errors.ts"
 export * as Geometry from "./Geometry.ts"
+export * as Gradients from "./Gradients.ts"
+export * as GromovWasserstein from "./GromovWasserstein.ts"
 export * as LinearProblem from "./LinearProblem.ts"
+export * as MirrorSinkhorn from "./MirrorSinkhorn.ts"
+export * as OneDimensional from "./OneDimensional.ts"
+export * as SinkhornDivergence from "./SinkhornDivergence.ts"
+export * as SlicedWasserstein from "./SlicedWasserstein.ts"
+export * as SparsePlan from "./SparsePlan.ts"
 export * as TransportResult from "./TransportResult.ts"
+export * as UnbalancedSinkhorn from "./UnbalancedSinkhorn.ts"
