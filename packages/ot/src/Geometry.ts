@@ -111,8 +111,7 @@ const normalizationFactor = (values: Float64Array, how: Normalization): number =
     // A loop: `Math.max(...finite)` overflows the call stack beyond ~10⁵ arguments.
     factor = finite[0]!
     for (const v of finite) if (v > factor) factor = v
-  }
-  else if (how === "mean") factor = finite.reduce((s, v) => s + v, 0) / finite.length
+  } else if (how === "mean") factor = finite.reduce((s, v) => s + v, 0) / finite.length
   else {
     finite.sort((p, q) => p - q)
     const k = finite.length >> 1
