@@ -32,6 +32,7 @@ import type { Schema } from "effect"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Problems from "./Problems.ts"
 import * as Solvers from "./Solvers.ts"
+import * as Transport from "./Transport.ts"
 
 /**
  * A problem instance: min over x of F(x) = f(x) + g(x), optionally subject to
@@ -268,13 +269,27 @@ export const merge =
     build(new Map([...self.problems, ...that.problems]), new Map([...self.solvers, ...that.solvers]))
 
 /**
- * The registry of this package's built-in problems and solvers
- * (`Problems.all`, `Solvers.all`). Also exported as `Registry.default`.
+ * The optimal transport fragment (`Transport.problems`, `Transport.solvers`:
+ * `@descent/ot` registered), part of {@link builtins}.
  *
  * @category constants
  * @since 0.1.0
  */
-export const builtins: Registry = make({ problems: Problems.all, solvers: Solvers.all })
+export const transport: Registry = make({ problems: Transport.problems, solvers: Transport.solvers })
+
+/**
+ * The registry of this package's built-in problems and solvers
+ * (`Problems.all`, `Solvers.all`, and optimal transport's
+ * `Transport.problems`, `Transport.solvers`). Also exported as
+ * `Registry.default`.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const builtins: Registry = make({
+  problems: [...Problems.all, ...Transport.problems],
+  solvers: [...Solvers.all, ...Transport.solvers]
+})
 
 export {
   /**

@@ -276,18 +276,23 @@ describe("determinism and resume", () => {
     const full = await runInMemory(experiment)
     const resumed = await Effect.runPromise(
       Effect.gen(function* () {
-        // First attempt: interrupted after three cells were stored.
+        // First attempt: interrupted right after the third cell was stored.
+        // The interruption is requested from inside the event callback, so it
+        // lands at the runner's next yield however fast the cells are (a
+        // polling parent fiber could be scheduled only after every cell).
         let finished = 0
+        let self: Fiber.Fiber<unknown, unknown> | undefined
         const fiber = yield* Effect.forkChild(
           Runner.run(experiment, {
             concurrency: 1,
             onEvent: (e) => {
-              if (e._tag === "CellFinished") finished++
+              if (e._tag === "CellFinished" && ++finished === 3) self?.interruptUnsafe()
             }
           })
         )
-        while (finished < 3) yield* Effect.sleep("1 millis")
-        yield* Fiber.interrupt(fiber)
+        self = fiber
+        if (finished >= 3) fiber.interruptUnsafe()
+        yield* Fiber.await(fiber)
         const store = yield* Store
         const partial = yield* store.finishedCellIds(Runner.runIdOf(experiment))
         // Second attempt: computes only the rest.
