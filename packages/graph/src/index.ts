@@ -8,8 +8,14 @@
  * @packageDocumentation
  */
 
+export * as Colide from "./Colide.ts"
+export * as Cosmo from "./Cosmo.ts"
 export * as Dag from "./Dag.ts"
+export * as Dagma from "./Dagma.ts"
 export * as Data from "./Data.ts"
 export * as Errors from "./Errors.ts"
+export * as Golem from "./Golem.ts"
 export * as Metrics from "./Metrics.ts"
+export * as Notears from "./Notears.ts"
 export * as Simulate from "./Simulate.ts"
+export * as Topo from "./Topo.ts"
