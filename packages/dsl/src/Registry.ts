@@ -32,6 +32,7 @@ import type { Schema } from "effect"
 import { type Pipeable, pipeArguments } from "effect/Pipeable"
 import * as Problems from "./Problems.ts"
 import * as Solvers from "./Solvers.ts"
+import * as StructureLearning from "./StructureLearning.ts"
 import * as Transport from "./Transport.ts"
 
 /**
@@ -278,17 +279,31 @@ export const merge =
 export const transport: Registry = make({ problems: Transport.problems, solvers: Transport.solvers })
 
 /**
+ * The structure-learning fragment (`StructureLearning.problems`,
+ * `StructureLearning.solvers`: `@descent/graph` registered), part of
+ * {@link builtins}.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const structure: Registry = make({
+  problems: StructureLearning.problems,
+  solvers: StructureLearning.solvers
+})
+
+/**
  * The registry of this package's built-in problems and solvers
- * (`Problems.all`, `Solvers.all`, and optimal transport's
- * `Transport.problems`, `Transport.solvers`). Also exported as
- * `Registry.default`.
+ * (`Problems.all`, `Solvers.all`, optimal transport's
+ * `Transport.problems`, `Transport.solvers`, and structure learning's
+ * `StructureLearning.problems`, `StructureLearning.solvers`). Also exported
+ * as `Registry.default`.
  *
  * @category constants
  * @since 0.1.0
  */
 export const builtins: Registry = make({
-  problems: [...Problems.all, ...Transport.problems],
-  solvers: [...Solvers.all, ...Transport.solvers]
+  problems: [...Problems.all, ...Transport.problems, ...StructureLearning.problems],
+  solvers: [...Solvers.all, ...Transport.solvers, ...StructureLearning.solvers]
 })
 
 export {
