@@ -13,7 +13,8 @@
  * sparsified by keeping, in each row of P, the entries at least
  * `sparsityThreshold` times the row's largest one (the diagonal blocks are
  * kept exact, so the sparsified matrix stays positive semidefinite), the
- * Newton system is solved by Jacobi-preconditioned conjugate gradients, and
+ * Newton system is solved by Jacobi-preconditioned conjugate gradients (to an
+ * inexact-Newton forcing tolerance, `forcingTerm`), and
  * a backtracking (Armijo) line search on D sets the step. Each Newton
  * iteration costs O(n²) — one pass to sparsify and one sweep for both
  * marginals per line-search trial (core's `gemvPair` on the kernel) — plus
@@ -67,7 +68,7 @@ export interface SinkhornNewtonSparseOptions {
   readonly maxIterations?: number
   /** Check and record the marginal error every this many iterations (≥ 1). Default 1. */
   readonly checkEvery?: number
-  /** Sinkhorn iterations before the first Newton step (≥ 0). Default 10. */
+  /** Sinkhorn iterations before the first Newton step (≥ 0). Default 5. */
   readonly warmupIterations?: number
   /** Keep P_ij in the Hessian when P_ij ≥ threshold · max_j P_ij (in [0, 1); 0 keeps all). Default 1e-3. */
   readonly sparsityThreshold?: number
@@ -77,7 +78,12 @@ export interface SinkhornNewtonSparseOptions {
    * rest of the run (scaling mode only; ≥ 0, 1 never switches). Default 0.1.
    */
   readonly denseAbove?: number
-  /** CG stops at ‖residual‖₂ ≤ cgTolerance · ‖gradient‖₂ (in (0, 1)). Default 1e-2. */
+  /**
+   * CG stops at ‖residual‖₂ ≤ η·‖gradient‖₂ (in (0, 1)): η = cgTolerance with a
+   * sparsified Hessian; with the exact one η = min(cgTolerance, max(e, 3·tolerance/e))
+   * for the marginal error e, loose while e is large and never tighter than
+   * reaching `tolerance` needs (see `forcingTerm`). Default 1e-2.
+   */
   readonly cgTolerance?: number
   /** CG iterations per Newton step (≥ 1). Default 100. */
   readonly maxCgIterations?: number
@@ -98,7 +104,7 @@ export const defaultSinkhornNewtonSparseOptions = {
   tolerance: 1e-9,
   maxIterations: 500,
   checkEvery: 1,
-  warmupIterations: 10,
+  warmupIterations: 5,
   sparsityThreshold: 1e-3,
   denseAbove: 0.1,
   cgTolerance: 1e-2,
@@ -175,9 +181,20 @@ export interface SinkhornNewtonSparseState {
   readonly delta: Float64Array
   readonly schurRhs: Float64Array
   readonly inverseDiagonal: Float64Array
+  /** Views of `rhs` and `delta`: the f and g parts. */
+  readonly rhoF: Float64Array
+  readonly rhoG: Float64Array
+  readonly deltaF: Float64Array
+  readonly deltaG: Float64Array
   /** Row blocks of the kernel for the dense Schur product (empty in log mode). */
-  blocks: ReadonlyArray<{ readonly K: Matrix.Matrix; readonly t: Float64Array; readonly start: number }>
+  blocks: ReadonlyArray<KernelBlock>
   readonly cg: CgWorkspace
+  /** The Schur product and the CG step hook, bound to this state once. */
+  readonly schur: (x: Float64Array, out: Float64Array) => void
+  readonly onCgStep: (alpha: number) => void
+  /** K·(v∘p) for the last CG direction p (dense path), and Σ α·K·(v∘p) over CG steps: P·Δg = u∘(the sum). */
+  readonly kernelTimesDirection: Float64Array
+  readonly kernelTimesSolution: Float64Array
   /** Buffers of the dense Hessian product. */
   readonly xScaledF: Float64Array
   readonly xScaledG: Float64Array
@@ -356,13 +373,28 @@ const sparsify = (s: SinkhornNewtonSparseState): number => {
   return nnz
 }
 
-/** Row blocks of K (≈ 256 KiB each) with views of a length-n buffer. */
-const kernelBlocks = (K: Matrix.Matrix, buffer: Float64Array) => {
+/** A row block of the kernel with views of two length-n buffers over its rows. */
+interface KernelBlock {
+  readonly K: Matrix.Matrix
+  /** K_B·w (kept for the back substitution). */
+  readonly product: Float64Array
+  /** The scaled product fed to K_Bᵀ. */
+  readonly t: Float64Array
+  readonly start: number
+}
+
+/** Row blocks of K (≈ 256 KiB each) with views of two length-n buffers. */
+const kernelBlocks = (K: Matrix.Matrix, product: Float64Array, buffer: Float64Array): KernelBlock[] => {
   const rows = Math.max(4, Math.min(64, Math.floor(32768 / Math.max(1, K.cols))))
-  const blocks: { K: Matrix.Matrix; t: Float64Array; start: number }[] = []
+  const blocks: KernelBlock[] = []
   for (let start = 0; start < K.rows; start += rows) {
     const end = Math.min(K.rows, start + rows)
-    blocks.push({ K: Matrix.rowRange(K, start, end), t: buffer.subarray(start, end), start })
+    blocks.push({
+      K: Matrix.rowRange(K, start, end),
+      product: product.subarray(start, end),
+      t: buffer.subarray(start, end),
+      start
+    })
   }
   return blocks
 }
@@ -373,7 +405,7 @@ const enterNewton = (s: SinkhornNewtonSparseState): void => {
   const e = s.engine
   if (e.domain === "scaling") {
     s.K = e.K
-    s.blocks = kernelBlocks(e.K!, s.rowWork)
+    s.blocks = kernelBlocks(e.K!, s.kernelTimesDirection, s.rowWork)
   }
   potentialsInto(e, s.f, s.g)
   let mass = marginals(s, s.f, s.g, s.u, s.v, s.r, s.c)
@@ -408,7 +440,8 @@ const sinkhornFallback = (s: SinkhornNewtonSparseState): void => {
  * iterations of CG on the 2×2 block system, whose Jacobi-scaled spectrum
  * comes in pairs 1 ± σ). Sparse: one pass over the CSR rows. Dense (exact
  * P = diag(u)·K·diag(v)): one sweep over K in row blocks, K_B·(v∘x) and then
- * K_Bᵀ·z_B from the same block while it is in cache (core's SIMD gemv, gemvT).
+ * K_Bᵀ·z_B from the same block while it is in cache (core's SIMD gemv, gemvT);
+ * K·(v∘x) is kept in `kernelTimesDirection` for `accumulateBackSubstitution`.
  */
 const schurApply = (s: SinkhornNewtonSparseState, x: Float64Array, out: Float64Array): void => {
   const { n, m } = s.d
@@ -419,13 +452,13 @@ const schurApply = (s: SinkhornNewtonSparseState, x: Float64Array, out: Float64A
     acc.fill(0)
     for (let k = 0; k < blocks.length; k++) {
       const blk = blocks[k]!
-      Blas2.gemv(1, blk.K, w, 0, blk.t)
-      const t = blk.t
+      Blas2.gemv(1, blk.K, w, 0, blk.product)
+      const { t, product } = blk
       const o = blk.start
       for (let i = 0; i < t.length; i++) {
         const ri = r[o + i]!
         const ui = u[o + i]!
-        t[i] = ri > 0 ? (ui * ui * t[i]!) / ri : 0
+        t[i] = ri > 0 ? (ui * ui * product[i]!) / ri : 0
       }
       Blas2.gemvT(1, blk.K, t, 1, acc)
     }
@@ -488,16 +521,40 @@ const planTransposeApply = (s: SinkhornNewtonSparseState, y: Float64Array, out: 
 }
 
 /**
+ * After a CG step x ← x + α·p (dense path): kernelTimesSolution += α·K·(v∘p),
+ * so P·Δg = u∘kernelTimesSolution is ready when CG stops and the back
+ * substitution needs no further sweep over the kernel.
+ */
+const accumulateBackSubstitution = (s: SinkhornNewtonSparseState, alpha: number): void => {
+  if (s.denseHessian) Blas1.axpy(alpha, s.kernelTimesDirection, s.kernelTimesSolution)
+}
+
+/**
+ * The inexact-Newton forcing term η (Dembo, Eisenstat & Steihaug, "Inexact
+ * Newton methods", SIAM J. Numer. Anal. 19, 1982): with η ∝ e (the marginal
+ * error, i.e. ‖∇D‖₁) the Newton steps keep their quadratic convergence while
+ * early, far-from-optimal steps get cheap, loose solves; η is capped by
+ * `cgTolerance` and floored at 3·tolerance/e, the accuracy the final step
+ * needs to land below `tolerance` (the L1 error after a step is well below
+ * η·e in practice), so CG never over-solves the last system. With a
+ * sparsified Hessian the direction is approximate whatever CG does, so η
+ * stays at `cgTolerance` there.
+ */
+const forcingTerm = (s: SinkhornNewtonSparseState): number => {
+  if (!s.denseHessian) return s.cgTolerance
+  const e = s.error
+  return Math.min(s.cgTolerance, Math.max(e, (3 * s.tolerance) / e))
+}
+
+/**
  * One Newton step: the direction solves [[diag(r), P_s], [P_sᵀ, diag(c)]]·Δ =
  * ε·(a − r, b − c) (the Newton system of D scaled by −ε), by CG on the Schur
  * complement in Δg and back substitution Δf = (ε(a − r) − P_s·Δg) ⊘ r; then
  * an Armijo backtracking line search on D.
  */
 const newtonStep = (s: SinkhornNewtonSparseState): void => {
-  const { d, epsilon, rhs, delta } = s
+  const { d, epsilon, rhs, delta, rhoF, rhoG, deltaF, deltaG } = s
   const { n, m } = d
-  const rhoF = rhs.subarray(0, n)
-  const rhoG = rhs.subarray(n, n + m)
   for (let i = 0; i < n; i++) rhoF[i] = epsilon * (d.a[i]! - s.r[i]!)
   for (let j = 0; j < m; j++) {
     rhoG[j] = epsilon * (d.b[j]! - s.c[j]!)
@@ -518,18 +575,21 @@ const newtonStep = (s: SinkhornNewtonSparseState): void => {
   for (let i = 0; i < n; i++) scaled[i] = s.r[i]! > 0 ? rhoF[i]! / s.r[i]! : 0
   planTransposeApply(s, scaled, s.schurRhs)
   for (let j = 0; j < m; j++) s.schurRhs[j] = rhoG[j]! - s.schurRhs[j]!
-  const deltaF = delta.subarray(0, n)
-  const deltaG = delta.subarray(n, n + m)
+  s.kernelTimesSolution.fill(0)
   s.cgIterations += pcg(
-    (x, out) => schurApply(s, x, out),
+    s.schur,
     s.inverseDiagonal,
     s.schurRhs,
     deltaG,
-    s.cgTolerance,
+    forcingTerm(s),
     s.maxCg,
-    s.cg
+    s.cg,
+    s.onCgStep
   )
-  planApply(s, deltaG, deltaF)
+  if (s.denseHessian) {
+    const { u, kernelTimesSolution: z } = s
+    for (let i = 0; i < n; i++) deltaF[i] = u[i]! * z[i]!
+  } else planApply(s, deltaG, deltaF)
   for (let i = 0; i < n; i++) deltaF[i] = s.r[i]! > 0 ? (rhoF[i]! - deltaF[i]!) / s.r[i]! : 0
   // Directional derivative ⟨∇D, Δ⟩ = ⟨ρ, Δ⟩/ε > 0 for an ascent direction.
   const slope = Blas1.dot(rhs, delta) / epsilon
@@ -602,6 +662,8 @@ export const solver: Solver.IterativeSolver<
     const d = dense(NAME, problem)
     const { n, m } = d
     const engine = makeEngine(d, common.epsilon, true)
+    const rhs = Vector.zeros(n + m)
+    const delta = Vector.zeros(n + m)
     const state: SinkhornNewtonSparseState = {
       problem,
       d,
@@ -631,12 +693,20 @@ export const solver: Solver.IterativeSolver<
       cTrial: Vector.zeros(m),
       rowWork: Vector.zeros(n),
       colWork: Vector.zeros(m),
-      rhs: Vector.zeros(n + m),
-      delta: Vector.zeros(n + m),
+      rhs,
+      delta,
       schurRhs: Vector.zeros(m),
       inverseDiagonal: Vector.zeros(m),
+      rhoF: rhs.subarray(0, n),
+      rhoG: rhs.subarray(n, n + m),
+      deltaF: delta.subarray(0, n),
+      deltaG: delta.subarray(n, n + m),
       blocks: [],
       cg: cgWorkspace(m),
+      schur: (x, out) => schurApply(state, x, out),
+      onCgStep: (alpha) => accumulateBackSubstitution(state, alpha),
+      kernelTimesDirection: Vector.zeros(n),
+      kernelTimesSolution: Vector.zeros(n),
       xScaledF: Vector.zeros(n),
       xScaledG: Vector.zeros(m),
       productRow: Vector.zeros(n),

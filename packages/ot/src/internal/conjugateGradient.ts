@@ -25,8 +25,10 @@ export const cgWorkspace = (n: number): CgWorkspace => ({
 
 /**
  * Solves A·x = rhs from x = 0 until ‖r‖₂ ≤ relTolerance·‖rhs‖₂ or `maxIterations`;
- * `inverseDiagonal` is M⁻¹. Returns the iterations done; stops early (keeping
- * the last iterate) on non-positive curvature.
+ * `inverseDiagonal` is M⁻¹; `onStep(α)`, when given, is called after each update
+ * x ← x + α·p (the caller may accumulate a linear image of x from the products
+ * `apply` just computed). Returns the iterations done; stops early (keeping the
+ * last iterate) on non-positive curvature.
  */
 export const pcg = (
   apply: (x: Float64Array, out: Float64Array) => void,
@@ -35,7 +37,8 @@ export const pcg = (
   x: Float64Array,
   relTolerance: number,
   maxIterations: number,
-  ws: CgWorkspace
+  ws: CgWorkspace,
+  onStep?: (alpha: number) => void
 ): number => {
   const { r, z, p, q } = ws
   const n = rhs.length
@@ -52,6 +55,7 @@ export const pcg = (
     if (!(curvature > 0)) break
     const alpha = rz / curvature
     Blas1.axpy(alpha, p, x)
+    if (onStep !== undefined) onStep(alpha)
     Blas1.axpy(-alpha, q, r)
     for (let i = 0; i < n; i++) z[i] = r[i]! * inverseDiagonal[i]!
     const rzNext = Blas1.dot(r, z)
