@@ -172,7 +172,8 @@ export const solver: Solver.IterativeSolver<
       })
       state.lineSearchTrials += search.trials
       if (search.termination !== "armijo") {
-        state.end = "stalled"
+        // A search that only met NaN or ±∞ reports divergence (x is the last finite iterate).
+        state.end = search.termination === "nonFinite" ? "diverged" : "stalled"
         state.message = `line search ended with ${search.termination} after ${search.trials} trials (gradient norm ${state.gradientNorm.toExponential(2)})`
         return state
       }

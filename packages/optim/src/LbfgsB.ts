@@ -249,7 +249,9 @@ export interface LbfgsBState {
   skippedUpdates: number
   restarts: number
   lineSearchTrials: number
-  end: "converged" | "stalled" | undefined
+  end: "converged" | "stalled" | "diverged" | undefined
+  /** How the last failed line search ended ("nonFinite" makes a final failure `diverged`). */
+  lastFailure: Termination | undefined
   message: string | undefined
 }
 
@@ -783,6 +785,7 @@ const iterate = (state: LbfgsBState): string | undefined => {
       (ACCEPTABLE_WARNINGS.has(termination) &&
         armijo(state.value, slope, step, value, options.sufficientDecrease)))
   if (!accepted) {
+    state.lastFailure = termination
     return `line search ended with ${termination} after ${search.trials} trials (projected gradient norm ${state.gradientNorm.toExponential(2)})`
   }
   // Take the step: the trial buffers become the iterate and keep the old one.
@@ -915,6 +918,7 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
       restarts: 0,
       lineSearchTrials: 0,
       end: undefined,
+      lastFailure: undefined,
       message: undefined
     }
     if (state.gradientNorm <= tolerance) {
@@ -935,7 +939,9 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
         state.restarts++
         continue
       }
-      state.end = "stalled"
+      // Non-finite trials all the way down from an empty memory: the
+      // objective is NaN or ±∞ along −∇f; x is the last finite iterate.
+      state.end = state.lastFailure === "nonFinite" ? "diverged" : "stalled"
       state.message = failure
       return state
     }

@@ -237,7 +237,9 @@ export const solver: Solver.IterativeSolver<
         return state
       }
       if (alongGradient) {
-        state.end = "stalled"
+        // Non-finite trials all the way down: the objective is NaN or ±∞
+        // along the only direction left; x is the last finite iterate.
+        state.end = search.termination === "nonFinite" ? "diverged" : "stalled"
         state.message = `line search along −∇f ended with ${search.termination} after ${search.trials} trials (gradient norm ${state.gradientNorm.toExponential(2)})`
         return state
       }
