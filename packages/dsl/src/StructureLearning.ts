@@ -57,6 +57,7 @@
  */
 import { Matrix, Objective, type Random, type Solver, Vector } from "@descent/core"
 import { Colide, Cosmo, Dag, Dagma, Data, Golem, Metrics, Notears, Simulate, Topo } from "@descent/graph"
+import { GradientTransform } from "@descent/optim"
 import { Schema } from "effect"
 import type {
   AnyProblemGenerator,
@@ -312,25 +313,6 @@ interface Adapter<O, S, Out> {
   readonly raw: (output: Out) => Matrix.Matrix
 }
 
-/** Bytes and scalars of the typed arrays reachable from `state`, except those of the shared instance. */
-const sizeOf = (state: unknown, shared: ReadonlyArray<object>): { scalars: number; bytes: number } => {
-  let scalars = 0
-  let bytes = 0
-  const seen = new Set<object>(shared)
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== "object" || seen.has(node)) return
-    seen.add(node)
-    if (ArrayBuffer.isView(node)) {
-      bytes += node.byteLength
-      scalars += (node as unknown as { readonly length?: number }).length ?? 0
-      return
-    }
-    for (const v of Array.isArray(node) ? node : Object.values(node)) visit(v)
-  }
-  visit(state)
-  return { scalars, bytes }
-}
-
 const requireStructure = (name: string, problem: ProblemInstance): StructureInstance => {
   if (!isStructureInstance(problem))
     throw new Error(`${name} solves structure-learning problems (linearSem) only`)
@@ -394,7 +376,7 @@ const makeMachine = <O, S, Out>(adapter: Adapter<O, S, Out>, options: O): Machin
     },
     output: (s) => Vector.clone(adapter.graph(outputOf(a, s)).data),
     iterate: (s) => adapter.graph(outputOf(a, s)).data,
-    stateSize: (s) => sizeOf(s.inner, [s.problem, s.problem.X, s.problem.X.data]),
+    stateSize: (s) => GradientTransform.stateSize(s.inner, [s.problem, s.problem.X, s.problem.X.data]),
     message: (s) => (s.inner as { readonly message?: string | undefined }).message,
     counts: () => Objective.zeroCounts()
   }

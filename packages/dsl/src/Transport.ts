@@ -55,6 +55,7 @@
  * @since 0.1.0
  */
 import { Matrix, Memory, Objective, Random, type Solver, Tensor, Vector } from "@descent/core"
+import { GradientTransform } from "@descent/optim"
 import {
   Emd,
   EpsilonScaling,
@@ -429,25 +430,6 @@ export const entropicPlanInto = (
   return out
 }
 
-/** Bytes and scalars of the typed arrays reachable from `state`, except those of the shared instance. */
-const sizeOf = (state: unknown, shared: ReadonlyArray<object>): { scalars: number; bytes: number } => {
-  let scalars = 0
-  let bytes = 0
-  const seen = new Set<object>(shared)
-  const visit = (node: unknown): void => {
-    if (node === null || typeof node !== "object" || seen.has(node)) return
-    seen.add(node)
-    if (ArrayBuffer.isView(node)) {
-      bytes += node.byteLength
-      scalars += (node as unknown as { readonly length?: number }).length ?? 0
-      return
-    }
-    for (const v of Array.isArray(node) ? node : Object.values(node)) visit(v)
-  }
-  visit(state)
-  return { scalars, bytes }
-}
-
 const requireTransport = (name: string, problem: ProblemInstance): TransportInstance => {
   if (!isTransportInstance(problem))
     throw new Error(`${name} solves optimal transport problems (pointCloud, gaussianMixture) only`)
@@ -529,7 +511,7 @@ const makeMachine = <O, S>(adapter: Adapter<O, S>, options: O): Machine<Transpor
     stateSize: (s) => {
       const t = s.problem.transport
       const shared = [s.problem, t, t.geometry, t.a, t.b, Geometry.materialize(t.geometry).data]
-      return sizeOf(s.inner, shared)
+      return GradientTransform.stateSize(s.inner, shared)
     },
     message: (s) => (s.inner as { readonly message?: string | undefined }).message,
     counts: () => Objective.zeroCounts()

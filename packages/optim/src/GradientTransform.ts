@@ -221,15 +221,20 @@ export const step = <S>(
  * its typed-array buffers (moments, preconditioners, slow weights), found by
  * walking the state's arrays and plain objects. Counters and flags are not
  * counted. Report it as optimizer memory: Adam holds 2 scalars per
- * parameter, Lion 1, SGD 0.
+ * parameter, Lion 1, SGD 0. Objects in `exclude` (and what is reachable only
+ * through them) are skipped — e.g. the problem data a solver state refers to
+ * but does not own.
  *
  * @category evaluators
  * @since 0.1.0
  */
-export const stateSize = (state: unknown): { readonly scalars: number; readonly bytes: number } => {
+export const stateSize = (
+  state: unknown,
+  exclude: ReadonlyArray<object> = []
+): { readonly scalars: number; readonly bytes: number } => {
   let scalars = 0
   let bytes = 0
-  const seen = new Set<object>()
+  const seen = new Set<object>(exclude)
   const visit = (node: unknown): void => {
     if (node === null || typeof node !== "object" || seen.has(node)) return
     seen.add(node)
