@@ -506,10 +506,12 @@ export function expVector(n: i32, x: usize, out: usize): void {
   }
 }
 
-// Row i of the affine log-sum-exp: with w_j = g_j − C_ij and M = max_j w_j,
-// writes M to maxOut[i] and Σ_j exp((w_j − M)·invEps) to sumOut[i], the sum in
-// the eight-way order of dot. Non-finite M: the sum is left 0 (the caller turns
-// M into the result).
+// Row i of the affine log-sum-exp: with w_j = g_j − C_ij and M = max_j w_j over
+// the non-NaN w_j (pmax, `M < w ? w : M`: one instruction, where max takes
+// several; a NaN w_j still makes the sum NaN), writes M to maxOut[i] and
+// Σ_j exp((w_j − M)·invEps) to sumOut[i], the sum in the eight-way order of dot.
+// Non-finite M: the sum is left 0 (the caller turns M, or a NaN in the row,
+// into the result).
 export function lseAffineRows(m: i32, n: i32, g: usize, c: usize, invEps: f64, maxOut: usize, sumOut: usize): void {
   const K = EXP_CONSTANTS
   const rowBytes = (<usize>n) << 3
@@ -521,12 +523,15 @@ export function lseAffineRows(m: i32, n: i32, g: usize, c: usize, invEps: f64, m
     let j = 0
     for (; j < n2; j += 2) {
       const o = (<usize>j) << 3
-      mx = f64x2.max(mx, f64x2.sub(v128.load(g + o), v128.load(row + o)))
+      mx = f64x2.pmax(mx, f64x2.sub(v128.load(g + o), v128.load(row + o)))
     }
-    let M = max(f64x2.extract_lane(mx, 0), f64x2.extract_lane(mx, 1))
+    const m0 = f64x2.extract_lane(mx, 0)
+    const m1 = f64x2.extract_lane(mx, 1)
+    let M = m0 < m1 ? m1 : m0
     if (j < n) {
       const o = (<usize>j) << 3
-      M = max(M, load<f64>(g + o) - load<f64>(row + o))
+      const w = load<f64>(g + o) - load<f64>(row + o)
+      if (M < w) M = w
     }
     const io = (<usize>i) << 3
     store<f64>(maxOut + io, M)
@@ -561,9 +566,10 @@ export function lseAffineRows(m: i32, n: i32, g: usize, c: usize, invEps: f64, m
 }
 
 // Columns of the affine log-sum-exp in one pass over C: with w_i = f_i − C_ij,
-// keeps per column j a shift M_j (the running maximum, in maxOut) and the sum
-// S_j = Σ exp((w_i − M_j)·invEps) (in sumOut). Rows come in blocks of
-// `blockRows`: the block's column maxima (in blockMax) move the shifts first,
+// keeps per column j a shift M_j (the running maximum of the non-NaN w_i, in
+// maxOut) and the sum S_j = Σ exp((w_i − M_j)·invEps) (in sumOut). Rows come in
+// blocks of `blockRows`: the block's column maxima (in blockMax, by pmax as in
+// lseAffineRows) move the shifts first,
 // rescaling S_j by exp((M_old − M_new)·invEps); then the block's terms are
 // added in order of i. While M_j is −∞ the shift used is 0, and S_j = 0 is
 // never rescaled (0·exp(…) could be 0·∞).
@@ -597,11 +603,12 @@ export function lseAffineCols(
       let j = 0
       for (; j < n2; j += 2) {
         const o = (<usize>j) << 3
-        v128.store(blockMax + o, f64x2.max(v128.load(blockMax + o), f64x2.sub(vf, v128.load(row + o))))
+        v128.store(blockMax + o, f64x2.pmax(v128.load(blockMax + o), f64x2.sub(vf, v128.load(row + o))))
       }
       if (j < n) {
         const o = (<usize>j) << 3
-        store<f64>(blockMax + o, max(load<f64>(blockMax + o), f64x2.extract_lane(vf, 0) - load<f64>(row + o)))
+        const w = f64x2.extract_lane(vf, 0) - load<f64>(row + o)
+        if (load<f64>(blockMax + o) < w) store<f64>(blockMax + o, w)
       }
     }
     // Move the shifts.

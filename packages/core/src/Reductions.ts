@@ -204,11 +204,32 @@ const maxIeee = (a: number, b: number): number => {
   return a === 0 && Object.is(a, -0) ? b : a
 }
 
-/** (shift + M)·invEps + log S, with the non-finite maxima mapped to their results. */
-const finishAffine = (shift: number, M: number, S: number, invEps: number): number => {
-  if (M !== M) return Number.NaN
-  if (M === Number.NEGATIVE_INFINITY || M === Number.POSITIVE_INFINITY) return M
+/**
+ * (shift + M)·invEps + log S, with a non-finite maximum as its own result.
+ * The kernels take M over the non-NaN terms only (a running `M < w ? w : M`,
+ * one SIMD instruction where a NaN-propagating max takes several), so a NaN
+ * term shows in S when M is finite; when M is not, the callers look for one
+ * (`rowHasNaN`, `colHasNaN`: the rare path). Either way the result is NaN
+ * whenever a term is.
+ */
+const finishAffine = (shift: number, M: number, S: number, invEps: number, hasNaN: boolean): number => {
+  if (M === Number.NEGATIVE_INFINITY || M === Number.POSITIVE_INFINITY) return hasNaN ? Number.NaN : M
   return (shift + M) * invEps + detLog(S)
+}
+
+const isInfinite = (x: number): boolean => x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY
+
+/** True when some gⱼ − Cᵢⱼ of row i is NaN. */
+const rowHasNaN = (c: Float64Array, n: number, g: Float64Array, i: number): boolean => {
+  const o = i * n
+  for (let j = 0; j < n; j++) if (Number.isNaN(g[j]! - c[o + j]!)) return true
+  return false
+}
+
+/** True when some fᵢ − Cᵢⱼ of column j is NaN. */
+const colHasNaN = (c: Float64Array, m: number, n: number, f: Float64Array, j: number): boolean => {
+  for (let i = 0; i < m; i++) if (Number.isNaN(f[i]! - c[i * n + j]!)) return true
+  return false
 }
 
 let lseScratch: Float64Array<ArrayBufferLike> = new Float64Array(0)
@@ -242,7 +263,7 @@ const checkAffine = (
  * the second sweep), outᵢ = (fᵢ + M)/ε + log Σⱼ exp((wⱼ − M)/ε). This is the
  * log-domain Sinkhorn update (Peyré & Cuturi, "Computational Optimal Transport",
  * §4.4). An entry Cᵢⱼ = +∞ (a forbidden pair) contributes 0; a row with no
- * allowed pair gives −∞. 1/ε multiplies (it is computed once), exp and log are
+ * allowed pair gives −∞; a NaN term gives NaN. 1/ε multiplies (it is computed once), exp and log are
  * the engine-independent ones of core, so both backends give the same bits.
  *
  * @throws DimensionMismatch when f, g or out do not fit C.
@@ -274,7 +295,10 @@ export const logSumExpAffineRows = (
     for (let i = 0; i < m; i++) {
       const o = i * n
       let M = Number.NEGATIVE_INFINITY
-      for (let j = 0; j < n; j++) M = maxIeee(M, g[j]! - c[o + j]!)
+      for (let j = 0; j < n; j++) {
+        const w = g[j]! - c[o + j]!
+        if (M < w) M = w
+      }
       out[i] = M
       if (!(M > Number.NEGATIVE_INFINITY && M < Number.POSITIVE_INFINITY)) {
         sums[i] = 0
@@ -306,7 +330,10 @@ export const logSumExpAffineRows = (
       sums[i] = s
     }
   }
-  for (let i = 0; i < m; i++) out[i] = finishAffine(f[i]!, out[i]!, sums[i]!, invEps)
+  for (let i = 0; i < m; i++) {
+    const M = out[i]!
+    out[i] = finishAffine(f[i]!, M, sums[i]!, invEps, isInfinite(M) && rowHasNaN(c, n, g, i))
+  }
 }
 
 /**
@@ -362,7 +389,10 @@ export const logSumExpAffineCols = (
       for (let i = i0; i < i1; i++) {
         const fi = f[i]!
         const o = i * n
-        for (let j = 0; j < n; j++) W[j] = maxIeee(W[j]!, fi - c[o + j]!)
+        for (let j = 0; j < n; j++) {
+          const w = fi - c[o + j]!
+          if (W[j]! < w) W[j] = w
+        }
       }
       for (let j = 0; j < n; j++) {
         const mOld = M[j]!
@@ -381,5 +411,8 @@ export const logSumExpAffineCols = (
       }
     }
   }
-  for (let j = 0; j < n; j++) out[j] = finishAffine(g[j]!, M[j]!, S[j]!, invEps)
+  for (let j = 0; j < n; j++) {
+    const Mj = M[j]!
+    out[j] = finishAffine(g[j]!, Mj, S[j]!, invEps, isInfinite(Mj) && colHasNaN(c, m, n, f, j))
+  }
 }
