@@ -1,6 +1,6 @@
 /**
  * Elementwise kernels: out ← x ∘ y for the four arithmetic operations, scalar
- * shifts, clamping, and the diagonal scalings diag(d)·A and A·diag(d) that
+ * shifts, clamping, the exponential, and the diagonal scalings diag(d)·A and A·diag(d) that
  * Sinkhorn-type and preconditioned methods apply every iteration.
  *
  * Outputs may alias inputs (`add(x, y, x)` is x += y).
@@ -8,7 +8,9 @@
  * @since 0.1.0
  */
 import { DimensionMismatch } from "./Errors.ts"
+import { exp as detExp } from "./internal/detmath.ts"
 import { scalAt } from "./internal/level1.ts"
+import { wasm } from "./internal/wasm/runtime.ts"
 import type { Matrix } from "./Matrix.ts"
 
 const check3 = (operation: string, x: Float64Array, y: Float64Array, out: Float64Array): void => {
@@ -17,6 +19,27 @@ const check3 = (operation: string, x: Float64Array, y: Float64Array, out: Float6
   if (out.length !== x.length) {
     throw new DimensionMismatch({ operation, what: "out", expected: [x.length], actual: [out.length] })
   }
+}
+
+/**
+ * outᵢ ← exp(xᵢ): core's engine-independent exp (the same bits on every
+ * backend and engine; `Math.exp` is not specified to the last bit), two
+ * lanes at a time on WebAssembly SIMD when x and out live in its memory.
+ * Sinkhorn kernels exp(−C/ε) and entropic plans are formed with it.
+ *
+ * @throws DimensionMismatch when out and x differ in length.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const exp = (x: Float64Array, out: Float64Array): void => {
+  if (out.length !== x.length) {
+    throw new DimensionMismatch({ operation: "exp", what: "out", expected: [x.length], actual: [out.length] })
+  }
+  if (wasm !== undefined && wasm.heap.contains(x) && wasm.heap.contains(out)) {
+    wasm.kernels.expVector(x.length, x.byteOffset, out.byteOffset)
+    return
+  }
+  for (let i = 0; i < x.length; i++) out[i] = detExp(x[i]!)
 }
 
 /**

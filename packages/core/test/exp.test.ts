@@ -5,6 +5,7 @@
 import { assertClose } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import * as Elementwise from "../src/Elementwise.ts"
 import { DimensionMismatch, InvalidOptions } from "../src/Errors.ts"
 import { exp } from "../src/internal/detmath.ts"
 import { wasm } from "../src/internal/wasm/runtime.ts"
@@ -72,6 +73,21 @@ describe("exp", () => {
       if (!Object.is(out[i], exp(xs[i]!)))
         throw new Error(`exp(${xs[i]}): SIMD ${out[i]} vs TypeScript ${exp(xs[i]!)}`)
     }
+  })
+
+  it("Elementwise.exp gives the bits of exp on module-resident and plain arrays, in place too", () => {
+    const xs = [...samplePoints(), Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0]
+    const resident = Vector.fromArray(xs)
+    const plain = Float64Array.from(xs)
+    const out = Vector.zeros(xs.length)
+    Elementwise.exp(resident, out)
+    Elementwise.exp(plain, plain)
+    Elementwise.exp(resident, resident)
+    for (let i = 0; i < xs.length; i++) {
+      const want = exp(xs[i]!)
+      expect(Object.is(out[i], want) && Object.is(plain[i], want) && Object.is(resident[i], want)).toBe(true)
+    }
+    expect(() => Elementwise.exp(Vector.zeros(3), Vector.zeros(2))).toThrow(DimensionMismatch)
   })
 })
 

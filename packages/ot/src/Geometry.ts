@@ -5,8 +5,13 @@
  *
  * - an explicit cost matrix (`fromCostMatrix`), and
  * - two point clouds with a squared-Euclidean or Euclidean cost
- *   (`pointCloud`), which solvers may evaluate row by row (`costRow`) without
- *   ever materializing the n × m matrix — the only way to run n = 10⁵.
+ *   (`pointCloud`), which solvers may evaluate block by block (`costRows`)
+ *   without ever materializing the n × m matrix — the only way to run
+ *   n = 10⁵. Such a geometry is `online` (by default when n·m exceeds
+ *   `ONLINE_ENTRIES`): Sinkhorn and log-domain Sinkhorn then recompute the
+ *   costs in row blocks at every iteration (OTT-JAX's online point clouds);
+ *   solvers that need the whole matrix (EMD, Greenkhorn, SNS, …) still
+ *   materialize it.
  *
  * Costs can be normalized (divided by their max, mean or median), as POT's
  * examples and the benchmarks in issue #9 do (`normalize: "max"`); the factor
@@ -39,6 +44,19 @@ export type Normalization = "none" | "max" | "mean" | "median"
 export type PointCost = "sqeuclidean" | "euclidean"
 
 /**
+ * A user ground cost c(x, y) between a source point and a target point
+ * (views of their coordinates, length d; do not keep them). It must return a
+ * finite number; it is called n·m times per materialization, and at every
+ * pass of an online solver, so it should be cheap.
+ *
+ * @example
+ * const manhattan: Geometry.UserCost = (x, y) => Math.abs(x[0]! - y[0]!) + Math.abs(x[1]! - y[1]!)
+ * @category models
+ * @since 0.1.0
+ */
+export type UserCost = (x: Float64Array, y: Float64Array) => number
+
+/**
  * An explicit n × m cost matrix (already divided by `scale`).
  *
  * @category models
@@ -67,12 +85,16 @@ export interface PointCloudGeometry {
   readonly cols: number
   readonly x: Matrix.Matrix
   readonly y: Matrix.Matrix
-  readonly costKind: PointCost
+  /** `"user"` for a `UserCost` (then in `userCost`). */
+  readonly costKind: PointCost | "user"
+  readonly userCost: UserCost | undefined
   readonly scale: number
   /** ‖x_i‖², precomputed (squared-Euclidean costs by ‖x‖² + ‖y‖² − 2xᵀy). */
   readonly xNorms: Float64Array
   /** ‖y_j‖², precomputed. */
   readonly yNorms: Float64Array
+  /** Whether solvers that can should compute costs block by block instead of materializing them. */
+  readonly online: boolean
 }
 
 /**
@@ -156,13 +178,172 @@ export const fromCostMatrix = (C: Matrix.Matrix, options: GeometryOptions = {}):
  * @since 0.1.0
  */
 export interface PointCloudOptions extends GeometryOptions {
-  /** Default `"sqeuclidean"`. */
-  readonly cost?: PointCost
+  /** A named cost or a `UserCost` function. Default `"sqeuclidean"`. */
+  readonly cost?: PointCost | UserCost
+  /**
+   * Compute costs block by block in the solvers that can (Sinkhorn,
+   * log-domain Sinkhorn) instead of materializing n·m of them. Default: when
+   * n·m > `ONLINE_ENTRIES`.
+   */
+  readonly online?: boolean
+}
+
+/**
+ * Above this many entries (2²⁴: 128 MiB of doubles) a point cloud is online
+ * by default.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const ONLINE_ENTRIES = 2 ** 24
+
+type RawPointCloud = Pick<PointCloudGeometry, "x" | "y" | "costKind" | "userCost" | "cols">
+
+/**
+ * out[(i − start)·m + j] ← cost(x_i, y_j)·factor for rows [start, end):
+ * Σ_k (x_ik − y_jk)² (its square root for `euclidean`), by differences so
+ * that a cost is never negative and C_ii = 0 for equal points. Planar and
+ * 3-D clouds get unrolled loops (the online solvers recompute every cost at
+ * every pass; a loop over k of length 2 costs twice the arithmetic).
+ */
+const rawPointCosts = (
+  g: RawPointCloud,
+  start: number,
+  end: number,
+  factor: number,
+  out: Float64Array
+): void => {
+  const d = g.x.cols
+  if (g.userCost !== undefined) {
+    userCosts(g.x, g.y, g.userCost, start, end, factor, out)
+    return
+  }
+  const root = g.costKind === "euclidean"
+  // Euclidean: the root of the raw squared distance, then the factor.
+  const f = root ? 1 : factor
+  if (d === 2) planarCosts(g.x.data, g.y.data, g.cols, start, end, f, out)
+  else if (d === 3) spatialCosts(g.x.data, g.y.data, g.cols, start, end, f, out)
+  else generalCosts(g.x.data, g.y.data, d, g.cols, start, end, f, out)
+  if (root) {
+    const len = (end - start) * g.cols
+    for (let k = 0; k < len; k++) out[k] = Math.sqrt(out[k]!) * factor
+  }
+}
+
+/** The user cost on row views of x and y, checked finite (NonFiniteInput names the pair). */
+const userCosts = (
+  x: Matrix.Matrix,
+  y: Matrix.Matrix,
+  cost: UserCost,
+  start: number,
+  end: number,
+  factor: number,
+  out: Float64Array
+): void => {
+  const d = x.cols
+  const m = y.rows
+  for (let i = start; i < end; i++) {
+    const xi = x.data.subarray(i * d, (i + 1) * d)
+    const o = (i - start) * m
+    for (let j = 0; j < m; j++) {
+      const c = cost(xi, y.data.subarray(j * d, (j + 1) * d))
+      if (!Number.isFinite(c)) {
+        throw new Errors.NonFiniteInput({
+          operation: "Geometry user cost",
+          what: `cost(x[${i}], y[${j}])`,
+          index: i * m + j,
+          value: c
+        })
+      }
+      out[o + j] = c * factor
+    }
+  }
+}
+
+const planarCosts = (
+  xs: Float64Array,
+  ys: Float64Array,
+  m: number,
+  start: number,
+  end: number,
+  factor: number,
+  out: Float64Array
+): void => {
+  for (let i = start; i < end; i++) {
+    const x0 = xs[2 * i]!
+    const x1 = xs[2 * i + 1]!
+    const o = (i - start) * m
+    for (let j = 0; j < m; j++) {
+      const t0 = x0 - ys[2 * j]!
+      const t1 = x1 - ys[2 * j + 1]!
+      out[o + j] = (t0 * t0 + t1 * t1) * factor
+    }
+  }
+}
+
+const spatialCosts = (
+  xs: Float64Array,
+  ys: Float64Array,
+  m: number,
+  start: number,
+  end: number,
+  factor: number,
+  out: Float64Array
+): void => {
+  for (let i = start; i < end; i++) {
+    const x0 = xs[3 * i]!
+    const x1 = xs[3 * i + 1]!
+    const x2 = xs[3 * i + 2]!
+    const o = (i - start) * m
+    for (let j = 0; j < m; j++) {
+      const t0 = x0 - ys[3 * j]!
+      const t1 = x1 - ys[3 * j + 1]!
+      const t2 = x2 - ys[3 * j + 2]!
+      out[o + j] = (t0 * t0 + t1 * t1 + t2 * t2) * factor
+    }
+  }
+}
+
+const generalCosts = (
+  xs: Float64Array,
+  ys: Float64Array,
+  d: number,
+  m: number,
+  start: number,
+  end: number,
+  factor: number,
+  out: Float64Array
+): void => {
+  for (let i = start; i < end; i++) {
+    const xo = i * d
+    const o = (i - start) * m
+    for (let j = 0; j < m; j++) {
+      const yo = j * d
+      let s = 0
+      for (let k = 0; k < d; k++) {
+        const t = xs[xo + k]! - ys[yo + k]!
+        s += t * t
+      }
+      out[o + j] = s * factor
+    }
+  }
 }
 
 /** The unnormalized cost between row i of x and row j of y. */
-const rawPointCost = (g: Omit<PointCloudGeometry, "scale">, i: number, j: number): number => {
+const rawPointCost = (g: RawPointCloud, i: number, j: number): number => {
   const d = g.x.cols
+  if (g.userCost !== undefined) {
+    const c = g.userCost(g.x.data.subarray(i * d, (i + 1) * d), g.y.data.subarray(j * d, (j + 1) * d))
+    if (!Number.isFinite(c)) {
+      throw new Errors.NonFiniteInput({
+        operation: "Geometry user cost",
+        what: `cost(x[${i}], y[${j}])`,
+        index: i * g.cols + j,
+        value: c
+      })
+    }
+    return c
+  }
   let s = 0
   const xo = i * d
   const yo = j * d
@@ -170,7 +351,35 @@ const rawPointCost = (g: Omit<PointCloudGeometry, "scale">, i: number, j: number
     const t = g.x.data[xo + k]! - g.y.data[yo + k]!
     s += t * t
   }
-  return g.costKind === "sqeuclidean" ? s : Math.sqrt(s)
+  return g.costKind === "euclidean" ? Math.sqrt(s) : s
+}
+
+/**
+ * The normalization factor of a point cloud's costs: max and mean stream
+ * over row blocks (no n·m storage); the median needs all n·m costs at once.
+ */
+const pointCloudFactor = (g: RawPointCloud & { readonly rows: number }, how: Normalization): number => {
+  if (how === "median") {
+    const all = Vector.zeros(g.rows * g.cols)
+    rawPointCosts(g, 0, g.rows, 1, all)
+    return normalizationFactor(all, how)
+  }
+  const blockRows = Math.max(1, Math.floor(65536 / g.cols))
+  const block = Vector.zeros(Math.min(g.rows, blockRows) * g.cols)
+  let max = Number.NEGATIVE_INFINITY
+  let sum = 0
+  for (let s = 0; s < g.rows; s += blockRows) {
+    const e = Math.min(g.rows, s + blockRows)
+    rawPointCosts(g, s, e, 1, block)
+    const len = (e - s) * g.cols
+    for (let k = 0; k < len; k++) {
+      const v = block[k]!
+      if (v > max) max = v
+      sum += v
+    }
+  }
+  const factor = how === "max" ? max : sum / (g.rows * g.cols)
+  return factor > 0 ? factor : 1
 }
 
 /**
@@ -220,18 +429,14 @@ export const pointCloud = (
     cols: y.rows,
     x: Matrix.clone(x),
     y: Matrix.clone(y),
-    costKind: options.cost ?? "sqeuclidean",
+    costKind: typeof options.cost === "function" ? ("user" as const) : (options.cost ?? "sqeuclidean"),
+    userCost: typeof options.cost === "function" ? options.cost : undefined,
     xNorms,
-    yNorms
+    yNorms,
+    online: options.online ?? x.rows * y.rows > ONLINE_ENTRIES
   }
   const how = options.normalize ?? "none"
-  let scale = 1
-  if (how !== "none") {
-    const all = Vector.zeros(base.rows * base.cols)
-    for (let i = 0; i < base.rows; i++)
-      for (let j = 0; j < base.cols; j++) all[i * base.cols + j] = rawPointCost(base, i, j)
-    scale = normalizationFactor(all, how)
-  }
+  const scale = how === "none" ? 1 : pointCloudFactor(base, how)
   return { ...base, scale }
 }
 
@@ -252,13 +457,24 @@ export const costAt = (geometry: Geometry, i: number, j: number): number =>
  * @category accessors
  * @since 0.1.0
  */
-export const costRow = (geometry: Geometry, i: number, out: Float64Array): Float64Array => {
+export const costRow = (geometry: Geometry, i: number, out: Float64Array): Float64Array =>
+  costRows(geometry, i, i + 1, out)
+
+/**
+ * Writes rows [start, end) of the (normalized) cost matrix into `out`
+ * (row-major, (end − start)·cols entries): the unit of work of the online
+ * solvers.
+ *
+ * @category accessors
+ * @since 0.1.0
+ */
+export const costRows = (geometry: Geometry, start: number, end: number, out: Float64Array): Float64Array => {
+  const m = geometry.cols
   if (geometry._tag === "DenseGeometry") {
-    out.set(geometry.cost.data.subarray(i * geometry.cols, (i + 1) * geometry.cols))
+    out.set(geometry.cost.data.subarray(start * m, end * m))
     return out
   }
-  const inv = 1 / geometry.scale
-  for (let j = 0; j < geometry.cols; j++) out[j] = rawPointCost(geometry, i, j) * inv
+  rawPointCosts(geometry, start, end, 1 / geometry.scale, out)
   return out
 }
 
@@ -272,7 +488,6 @@ export const costRow = (geometry: Geometry, i: number, out: Float64Array): Float
 export const materialize = (geometry: Geometry): Matrix.Matrix => {
   if (geometry._tag === "DenseGeometry") return geometry.cost
   const C = Matrix.zeros(geometry.rows, geometry.cols)
-  for (let i = 0; i < geometry.rows; i++)
-    costRow(geometry, i, C.data.subarray(i * geometry.cols, (i + 1) * geometry.cols))
+  costRows(geometry, 0, geometry.rows, C.data)
   return C
 }

@@ -22,6 +22,10 @@
  * during the run a product Kv or Kᵀu underflows (below 10⁻²⁸⁰) or overflows,
  * it switches to the log domain from the last valid scaling and goes on there
  * (`switchedToLogAt` records when). Forbidden pairs (C_ij = +∞) give K_ij = 0.
+ * On an online point cloud (`Geometry.pointCloud` with `online`, the default
+ * beyond 2²⁴ pairs) there is no kernel matrix to keep: the solver runs the
+ * log-domain updates with the costs recomputed in row blocks, and memory
+ * stays O(n + m).
  *
  * Potentials are reported in cost units, f = ε·log u, g = ε·log v (−∞ on
  * points of zero mass), as POT's `ot.sinkhorn` log's `u`, `v` up to

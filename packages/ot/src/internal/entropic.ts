@@ -11,10 +11,18 @@
  * v = exp(g/ε), K = exp(−C/ε), and the regularized cost is
  * ⟨C, P⟩ − ε·H(P), H(P) = −Σ P_ij (log P_ij − 1).
  */
-import { Blas1, Blas2, Errors, Matrix, Memory, Reductions, type Solver, Tensor, Vector } from "@descent/core"
+import { Blas1, Blas2, Elementwise, Errors, Matrix, type Solver, Vector } from "@descent/core"
 import * as Geometry from "../Geometry.ts"
 import type { LinearProblem } from "../LinearProblem.ts"
 import type { TransportResult } from "../TransportResult.ts"
+import {
+  type CostSource,
+  lseCols,
+  lseRows,
+  matrixSource,
+  onlineSource,
+  transportCost as sourceCost
+} from "./costSource.ts"
 
 // ── validation ──────────────────────────────────────────────────────────────
 
@@ -99,23 +107,26 @@ export const SAFE_EXPONENT = 700
 /** Row or column products below this (or non-finite) mean the scaling form has left the safe range. */
 export const TINY = 1e-280
 
-export interface Dense {
+/** The problem as the Sinkhorn engine sees it: weights, their logs and where the costs come from. */
+export interface EngineInput {
   readonly n: number
   readonly m: number
-  readonly C: Matrix.Matrix
+  /** The materialized cost; undefined for an online geometry (log domain only). */
+  readonly C: Matrix.Matrix | undefined
+  readonly source: CostSource
   readonly a: Float64Array
   readonly b: Float64Array
   readonly logA: Float64Array
   readonly logB: Float64Array
-  /** Largest |C_ij| over finite entries. */
+  /** Largest |C_ij| over finite entries (+∞ when unknown: the scaling form is then not tried). */
   readonly maxAbsCost: number
 }
 
-/**
- * The dense cost and logs of the weights; checks that every point with
- * positive mass has an allowed pair (finite cost) with a point of positive
- * mass on the other side, without which no plan exists.
- */
+/** A problem with its cost materialized. */
+export interface Dense extends EngineInput {
+  readonly C: Matrix.Matrix
+}
+
 /**
  * Largest finite |C_ij| and whether some C_ij = +∞, cached per cost array
  * (geometries do not change their costs), so solvers run one after another
@@ -140,6 +151,17 @@ const costRange = (c: Float64Array): { maxAbsCost: number; forbidden: boolean } 
   return range
 }
 
+const logsOf = (x: Float64Array): Float64Array => {
+  const out = Vector.zeros(x.length)
+  for (let i = 0; i < x.length; i++) out[i] = Math.log(x[i]!)
+  return out
+}
+
+/**
+ * The dense cost and logs of the weights; checks that every point with
+ * positive mass has an allowed pair (finite cost) with a point of positive
+ * mass on the other side, without which no plan exists.
+ */
 export const dense = (operation: string, problem: LinearProblem): Dense => {
   const C = Geometry.materialize(problem.geometry)
   const { rows: n, cols: m, data: c } = C
@@ -149,11 +171,30 @@ export const dense = (operation: string, problem: LinearProblem): Dense => {
   for (let i = 0; i < n; i++) if (!(a[i]! > 0)) zeroMass = true
   for (let j = 0; j < m; j++) if (!(b[j]! > 0)) zeroMass = true
   if (forbidden || zeroMass) checkSupport(operation, C, a, b)
-  const logA = Vector.zeros(n)
-  const logB = Vector.zeros(m)
-  for (let i = 0; i < n; i++) logA[i] = Math.log(a[i]!)
-  for (let j = 0; j < m; j++) logB[j] = Math.log(b[j]!)
-  return { n, m, C, a, b, logA, logB, maxAbsCost }
+  return { n, m, C, source: matrixSource(C), a, b, logA: logsOf(a), logB: logsOf(b), maxAbsCost }
+}
+
+/**
+ * `dense`, except for an online point cloud (`Geometry.pointCloud` with
+ * `online`): its costs stay unmaterialized and are recomputed in row blocks
+ * by the log-domain updates. Point-cloud costs are finite, so every pair is
+ * allowed and no support check is needed.
+ */
+export const engineInput = (operation: string, problem: LinearProblem): EngineInput => {
+  const geometry = problem.geometry
+  if (geometry._tag !== "PointCloudGeometry" || !geometry.online) return dense(operation, problem)
+  const { a, b } = problem
+  return {
+    n: geometry.rows,
+    m: geometry.cols,
+    C: undefined,
+    source: onlineSource(geometry),
+    a,
+    b,
+    logA: logsOf(a),
+    logB: logsOf(b),
+    maxAbsCost: Number.POSITIVE_INFINITY
+  }
 }
 
 const checkSupport = (operation: string, C: Matrix.Matrix, a: Float64Array, b: Float64Array): void => {
@@ -186,26 +227,12 @@ const checkSupport = (operation: string, C: Matrix.Matrix, a: Float64Array, b: F
   }
 }
 
-/** True when exp(−C/ε) is a normal double for every finite cost. */
-export const kernelIsSafe = (d: Dense, epsilon: number): boolean => d.maxAbsCost / epsilon <= SAFE_EXPONENT
+/** True when exp(−C/ε) is a normal double for every finite cost (never for an online cost). */
+export const kernelIsSafe = (d: EngineInput, epsilon: number): boolean =>
+  d.C !== undefined && d.maxAbsCost / epsilon <= SAFE_EXPONENT
 
-/** Entries per chunk of `expInto` (64 KiB: the temporaries come from core's free lists). */
-const EXP_CHUNK = 8192
-
-/**
- * out ← exp(x) (out may be x) with core's SIMD exp. Core has no elementwise
- * exp into a caller-given array (only `Tensor.exp`, which allocates its
- * result), so it runs on chunks whose small results are copied and freed at
- * once; Math.exp is ~4× slower here.
- */
-export const expInto = (x: Float64Array, out: Float64Array): void => {
-  for (let o = 0; o < x.length; o += EXP_CHUNK) {
-    const end = Math.min(x.length, o + EXP_CHUNK)
-    const e = Tensor.exp(Tensor.from(x.subarray(o, end)))
-    out.set(e.data, o)
-    Memory.free(e.data)
-  }
-}
+/** out ← exp(x) (out may be x) with core's SIMD exp. */
+export const expInto = (x: Float64Array, out: Float64Array): void => Elementwise.exp(x, out)
 
 /** K ← exp(−C/ε) (a +∞ cost gives 0); once per ε, not per iteration. */
 export const kernelInto = (C: Matrix.Matrix, epsilon: number, K: Matrix.Matrix): void => {
@@ -233,7 +260,7 @@ interface Block {
  * known without extra work.
  */
 export interface Engine {
-  readonly d: Dense
+  readonly d: EngineInput
   readonly epsilon: number
   domain: "scaling" | "log"
   /** Iteration at which the scaling form hit underflow and the log domain took over. */
@@ -279,7 +306,7 @@ const makeBlocks = (K: Matrix.Matrix, kv: Float64Array, u: Float64Array, a: Floa
  * if given, must hold exp(−C/ε) already (reused across solvers).
  */
 export const makeEngine = (
-  d: Dense,
+  d: EngineInput,
   epsilon: number,
   preferScaling: boolean,
   f0?: Float64Array,
@@ -290,7 +317,7 @@ export const makeEngine = (
   let kernel: Matrix.Matrix | undefined
   if (scaling) {
     kernel = K ?? Matrix.zeros(n, m)
-    if (K === undefined) kernelInto(d.C, epsilon, kernel)
+    if (K === undefined) kernelInto(d.C!, epsilon, kernel)
   }
   const u = Vector.zeros(n)
   const kv = Vector.zeros(n)
@@ -319,7 +346,7 @@ export const makeEngine = (
   if (f0 !== undefined) e.f.set(f0)
   for (let i = 0; i < n; i++) if (!(d.a[i]! > 0)) e.f[i] = Number.NEGATIVE_INFINITY
   if (scaling && !setScalingFromF(e)) toLog(e)
-  if (e.domain === "log") Reductions.logSumExpAffineCols(d.C, e.f, e.zerosM, epsilon, e.colLse)
+  if (e.domain === "log") lseCols(d.source, e.f, e.zerosM, epsilon, e.colLse)
   return e
 }
 
@@ -352,12 +379,12 @@ const switchFromG = (e: Engine): void => {
   toLog(e)
   e.switchedAt = e.iterations
   logRowUpdate(e)
-  Reductions.logSumExpAffineCols(e.d.C, e.f, e.zerosM, e.epsilon, e.colLse)
+  lseCols(e.d.source, e.f, e.zerosM, e.epsilon, e.colLse)
 }
 
 const logRowUpdate = (e: Engine): void => {
   const { d, f, rowLse, epsilon } = e
-  Reductions.logSumExpAffineRows(d.C, e.zerosN, e.g, epsilon, rowLse)
+  lseRows(d.source, e.zerosN, e.g, epsilon, rowLse)
   for (let i = 0; i < d.n; i++) f[i] = epsilon * (d.logA[i]! - rowLse[i]!)
 }
 
@@ -381,7 +408,7 @@ const logIterate = (e: Engine): void => {
   const { d, g, colLse, epsilon } = e
   for (let j = 0; j < d.m; j++) g[j] = epsilon * (d.logB[j]! - colLse[j]!)
   logRowUpdate(e)
-  Reductions.logSumExpAffineCols(d.C, e.f, e.zerosM, epsilon, colLse)
+  lseCols(d.source, e.f, e.zerosM, epsilon, colLse)
 }
 
 /**
@@ -482,7 +509,7 @@ export const setF = (e: Engine, f: Float64Array): void => {
     toLog(e)
     e.switchedAt = e.iterations
   }
-  if (e.domain === "log") Reductions.logSumExpAffineCols(e.d.C, e.f, e.zerosM, e.epsilon, e.colLse)
+  if (e.domain === "log") lseCols(e.d.source, e.f, e.zerosM, e.epsilon, e.colLse)
 }
 
 /** The potentials (f, g) in cost units into the given arrays. */
@@ -534,9 +561,6 @@ export interface EntropicFields {
   readonly message: string | undefined
 }
 
-/** Rows per block when P is formed by exp((f_i + g_j − C_ij)/ε). */
-const blockRowsOf = (m: number): number => Math.max(1, Math.floor(65536 / Math.max(1, m)))
-
 /**
  * Writes rows [s, e) of P_ij = exp((f_i + g_j − C_ij)/ε) into `out` (row-major,
  * (e − s)·m), from the cost rows in `cost` (same layout).
@@ -564,30 +588,8 @@ const planBlock = (
  * ⟨C, P⟩ for P_ij = exp((f_i + g_j − C_ij)/ε), skipping zero entries (so +∞
  * costs of forbidden pairs contribute 0); in blocks of rows with core's SIMD exp.
  */
-export const transportCost = (
-  C: Matrix.Matrix,
-  f: Float64Array,
-  g: Float64Array,
-  epsilon: number
-): number => {
-  const { rows: n, cols: m, data: c } = C
-  const rows = blockRowsOf(m)
-  const block = Vector.zeros(rows * m)
-  let total = 0
-  for (let s = 0; s < n; s += rows) {
-    const e = Math.min(n, s + rows)
-    const len = (e - s) * m
-    const out = block.subarray(0, len)
-    const cost = c.subarray(s * m, e * m)
-    planBlock(cost, f, g, epsilon, s, e, out)
-    for (let k = 0; k < len; k++) {
-      const p = out[k]!
-      if (p > 0) total += p * cost[k]!
-    }
-  }
-  Memory.free(block)
-  return total
-}
+export const transportCost = (C: Matrix.Matrix, f: Float64Array, g: Float64Array, epsilon: number): number =>
+  sourceCost(matrixSource(C), f, g, epsilon)
 
 /** ⟨C, P⟩ for P = diag(u)·K·diag(v): no exponentials (entries with K_ij = 0 skipped). */
 export const scalingCost = (C: Matrix.Matrix, K: Matrix.Matrix, u: Float64Array, v: Float64Array): number => {
@@ -610,7 +612,7 @@ export const scalingCost = (C: Matrix.Matrix, K: Matrix.Matrix, u: Float64Array,
 
 /** ⟨C, P⟩ at the engine's current pair. */
 export const engineCost = (e: Engine, f: Float64Array, g: Float64Array): number =>
-  e.domain === "scaling" ? scalingCost(e.d.C, e.K!, e.u, e.v) : transportCost(e.d.C, f, g, e.epsilon)
+  e.domain === "scaling" ? scalingCost(e.d.C!, e.K!, e.u, e.v) : sourceCost(e.d.source, f, g, e.epsilon)
 
 /** ⟨f, r⟩ + ⟨g, c⟩ − ε Σ c (terms of zero mass skipped): ⟨C, P⟩ − εH(P). */
 export const regularizedCost = (

@@ -9,10 +9,10 @@ import type { TransportResult } from "../TransportResult.ts"
 import {
   type Common,
   type CommonOptions,
-  dense,
   type Engine,
   type EntropicFields,
   engineCost,
+  engineInput,
   entropicOutput,
   iterate,
   makeEngine,
@@ -68,7 +68,7 @@ export const plainSolver = (
   init: (problem, options) => {
     const common = readCommon(name, options, defaults)
     const fallback = options.logFallback ?? defaults.logFallback
-    const d = dense(name, problem)
+    const d = engineInput(name, problem)
     const f0 = readPotential(name, "initialF", options.initialF, d.n)
     const engine = makeEngine(d, common.epsilon, preferScaling, f0)
     return {
