@@ -28,7 +28,7 @@
  *
  * @since 0.1.0
  */
-import { Blas1, Blas2, Matrix, Reductions, Solver, Vector } from "@descent/core"
+import { Blas1, Blas2, Elementwise, Matrix, Reductions, Solver, Vector } from "@descent/core"
 import { type CgWorkspace, cgWorkspace, pcg } from "./internal/conjugateGradient.ts"
 import {
   count,
@@ -37,7 +37,6 @@ import {
   type Engine,
   type EntropicFields,
   entropicOutput,
-  expInto,
   fraction,
   invalid,
   iterate,
@@ -350,7 +349,7 @@ const sparsify = (s: SinkhornNewtonSparseState): number => {
         const fi = f[i]!
         const inv = 1 / epsilon
         for (let j = 0; j < m; j++) row[j] = (fi + g[j]! - kd[o + j]!) * inv
-        expInto(row, row)
+        Elementwise.exp(row, row)
         for (let j = 0; j < m; j++) if (row[j]! > max) max = row[j]!
       }
     }

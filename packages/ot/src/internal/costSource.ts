@@ -145,9 +145,34 @@ export const lseCols = (
 const planBlockRows = (m: number): number => Math.max(1, Math.floor(65536 / Math.max(1, m)))
 
 /**
- * Σ over rows [start, end) of P_ij·C_ij, P_ij = exp((f_i + g_j − C_ij)/ε), with
- * the costs in `cost` (row-major) and `work` as scratch; zero entries are
- * skipped, so the +∞ costs of forbidden pairs add nothing.
+ * Writes rows [start, end) of P_ij = exp((f_i + g_j − C_ij)/ε) into `out`
+ * (row-major, (end − start)·m entries; may be `cost` itself), from the cost
+ * rows in `cost` (same layout), with core's SIMD exp.
+ */
+export const planRows = (
+  cost: Float64Array,
+  f: Float64Array,
+  g: Float64Array,
+  epsilon: number,
+  start: number,
+  end: number,
+  out: Float64Array
+): void => {
+  const m = g.length
+  const inv = 1 / epsilon
+  for (let i = start; i < end; i++) {
+    const fi = f[i]!
+    const o = (i - start) * m
+    for (let j = 0; j < m; j++) out[o + j] = (fi + g[j]! - cost[o + j]!) * inv
+  }
+  const p = out.subarray(0, (end - start) * m)
+  Elementwise.exp(p, p)
+}
+
+/**
+ * Σ over rows [start, end) of P_ij·C_ij with the costs in `cost` (row-major)
+ * and `work` as scratch; zero entries are skipped, so the +∞ costs of
+ * forbidden pairs add nothing.
  */
 const blockCost = (
   cost: Float64Array,
@@ -158,19 +183,11 @@ const blockCost = (
   end: number,
   work: Float64Array
 ): number => {
-  const m = g.length
-  const inv = 1 / epsilon
-  for (let i = start; i < end; i++) {
-    const fi = f[i]!
-    const o = (i - start) * m
-    for (let j = 0; j < m; j++) work[o + j] = (fi + g[j]! - cost[o + j]!) * inv
-  }
-  const len = (end - start) * m
-  const p = work.subarray(0, len)
-  Elementwise.exp(p, p)
+  planRows(cost, f, g, epsilon, start, end, work)
+  const len = (end - start) * g.length
   let total = 0
   for (let k = 0; k < len; k++) {
-    const pk = p[k]!
+    const pk = work[k]!
     if (pk > 0) total += pk * cost[k]!
   }
   return total

@@ -21,6 +21,7 @@ import {
   lseRows,
   matrixSource,
   onlineSource,
+  planRows,
   transportCost as sourceCost
 } from "./costSource.ts"
 
@@ -29,7 +30,7 @@ import {
 export const invalid = (operation: string, field: string, value: unknown, requirement: string) =>
   new Errors.InvalidOptions({ operation, field, value, requirement })
 
-export const positiveFinite = (operation: string, field: string, value: number): number => {
+export const positiveFinite = (operation: string, field: string, value: unknown): number => {
   if (typeof value !== "number" || !(value > 0) || value === Number.POSITIVE_INFINITY)
     throw invalid(operation, field, value, "a finite number > 0")
   return value
@@ -170,7 +171,7 @@ export const dense = (operation: string, problem: LinearProblem): Dense => {
   let zeroMass = false
   for (let i = 0; i < n; i++) if (!(a[i]! > 0)) zeroMass = true
   for (let j = 0; j < m; j++) if (!(b[j]! > 0)) zeroMass = true
-  if (forbidden || zeroMass) checkSupport(operation, C, a, b)
+  if (forbidden || zeroMass) checkAllowedPairs(operation, C, a, b)
   return { n, m, C, source: matrixSource(C), a, b, logA: logsOf(a), logB: logsOf(b), maxAbsCost }
 }
 
@@ -197,7 +198,17 @@ export const engineInput = (operation: string, problem: LinearProblem): EngineIn
   }
 }
 
-const checkSupport = (operation: string, C: Matrix.Matrix, a: Float64Array, b: Float64Array): void => {
+/**
+ * Throws `InvalidOptions` (field "geometry") unless every point of positive
+ * mass has a finite cost to some point of positive mass on the other side:
+ * otherwise its potential is infinite and no (balanced) plan exists.
+ */
+export const checkAllowedPairs = (
+  operation: string,
+  C: Matrix.Matrix,
+  a: Float64Array,
+  b: Float64Array
+): void => {
   const { rows: n, cols: m, data: c } = C
   const colOk = new Uint8Array(m)
   for (let i = 0; i < n; i++) {
@@ -231,14 +242,11 @@ const checkSupport = (operation: string, C: Matrix.Matrix, a: Float64Array, b: F
 export const kernelIsSafe = (d: EngineInput, epsilon: number): boolean =>
   d.C !== undefined && d.maxAbsCost / epsilon <= SAFE_EXPONENT
 
-/** out ← exp(x) (out may be x) with core's SIMD exp. */
-export const expInto = (x: Float64Array, out: Float64Array): void => Elementwise.exp(x, out)
-
 /** K ← exp(−C/ε) (a +∞ cost gives 0); once per ε, not per iteration. */
 export const kernelInto = (C: Matrix.Matrix, epsilon: number, K: Matrix.Matrix): void => {
   Blas1.copy(C.data, K.data)
   Blas1.scal(-1 / epsilon, K.data)
-  expInto(K.data, K.data)
+  Elementwise.exp(K.data, K.data)
 }
 
 // ── one Sinkhorn iteration, scaling or log domain ───────────────────────────
@@ -562,29 +570,6 @@ export interface EntropicFields {
 }
 
 /**
- * Writes rows [s, e) of P_ij = exp((f_i + g_j − C_ij)/ε) into `out` (row-major,
- * (e − s)·m), from the cost rows in `cost` (same layout).
- */
-const planBlock = (
-  cost: Float64Array,
-  f: Float64Array,
-  g: Float64Array,
-  epsilon: number,
-  s: number,
-  e: number,
-  out: Float64Array
-): void => {
-  const m = g.length
-  const inv = 1 / epsilon
-  for (let i = s; i < e; i++) {
-    const fi = f[i]!
-    const o = (i - s) * m
-    for (let j = 0; j < m; j++) out[o + j] = (fi + g[j]! - cost[o + j]!) * inv
-  }
-  expInto(out, out)
-}
-
-/**
  * ⟨C, P⟩ for P_ij = exp((f_i + g_j − C_ij)/ε), skipping zero entries (so +∞
  * costs of forbidden pairs contribute 0); in blocks of rows with core's SIMD exp.
  */
@@ -644,7 +629,7 @@ export const planFrom =
     const m = geometry.cols
     const P = Matrix.zeros(n, m)
     for (let i = 0; i < n; i++) Geometry.costRow(geometry, i, P.data.subarray(i * m, (i + 1) * m))
-    planBlock(P.data, f, g, epsilon, 0, n, P.data)
+    planRows(P.data, f, g, epsilon, 0, n, P.data)
     return P
   }
 

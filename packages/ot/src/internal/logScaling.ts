@@ -22,6 +22,7 @@
  */
 import { Blas1, Errors, type Matrix, Reductions, Vector } from "@descent/core"
 import { NegativeMass, UnbalancedMarginals } from "../Errors.ts"
+import { checkAllowedPairs, positiveFinite } from "./entropic.ts"
 
 /** Mutable state of the scaling iterations on one dense cost matrix. */
 export interface ScalingState {
@@ -286,7 +287,7 @@ export const generalizedKl = (p: Float64Array, q: Float64Array): number => {
  * otherwise its potential is infinite and no (balanced) plan exists.
  */
 export const checkSupport = (operation: string, C: Matrix.Matrix, a: Float64Array, b: Float64Array): void => {
-  const { rows: n, cols: m, data: c } = C
+  const c = C.data
   let forbidden = false
   for (let k = 0; k < c.length; k++) {
     if (c[k] === Number.POSITIVE_INFINITY) {
@@ -295,43 +296,10 @@ export const checkSupport = (operation: string, C: Matrix.Matrix, a: Float64Arra
     }
   }
   // Without forbidden pairs every point with mass sees every other one.
-  if (!forbidden) return
-  const colOk = new Uint8Array(m)
-  for (let i = 0; i < n; i++) {
-    let rowOk = false
-    const o = i * m
-    for (let j = 0; j < m; j++) {
-      if (c[o + j] === Number.POSITIVE_INFINITY) continue
-      if (b[j]! > 0) rowOk = true
-      if (a[i]! > 0) colOk[j] = 1
-    }
-    if (a[i]! > 0 && !rowOk)
-      throw new Errors.InvalidOptions({
-        operation,
-        field: "geometry",
-        value: `row ${i}`,
-        requirement:
-          "every source point with positive mass has a finite cost to a target point with positive mass"
-      })
-  }
-  for (let j = 0; j < m; j++) {
-    if (b[j]! > 0 && colOk[j] === 0)
-      throw new Errors.InvalidOptions({
-        operation,
-        field: "geometry",
-        value: `column ${j}`,
-        requirement:
-          "every target point with positive mass has a finite cost to a source point with positive mass"
-      })
-  }
+  if (forbidden) checkAllowedPairs(operation, C, a, b)
 }
 
-/** Throws `InvalidOptions` unless `value` is a finite number > 0. */
-export const positiveFinite = (operation: string, field: string, value: unknown): number => {
-  if (typeof value !== "number" || !(value > 0) || value === Number.POSITIVE_INFINITY)
-    throw new Errors.InvalidOptions({ operation, field, value, requirement: "a finite number > 0" })
-  return value
-}
+export { positiveFinite }
 
 /** Throws `InvalidOptions` unless `value` is a number ≥ 0. */
 export const nonNegative = (operation: string, field: string, value: unknown): number => {

@@ -16,8 +16,8 @@
  * one exact log-domain row update (core's fused log-sum-exp) before the
  * kernel is rebuilt.
  */
-import { Blas2, Matrix, Reductions, Vector } from "@descent/core"
-import { type Dense, expInto, TINY } from "./entropic.ts"
+import { Blas2, Elementwise, Matrix, Reductions, Vector } from "@descent/core"
+import { type Dense, TINY } from "./entropic.ts"
 
 export interface Stabilized {
   readonly d: Dense
@@ -51,7 +51,7 @@ const rebuild = (s: Stabilized): void => {
     const o = i * m
     for (let j = 0; j < m; j++) k[o + j] = (ai + beta[j]! - c[o + j]!) * inv
   }
-  expInto(k, k)
+  Elementwise.exp(k, k)
   s.u.fill(1)
   s.v.fill(1)
   for (let i = 0; i < n; i++) if (!(s.d.a[i]! > 0)) s.u[i] = 0
