@@ -338,8 +338,33 @@ export function gemvPair(m: i32, n: i32, a: usize, x: usize, y: usize, w: usize,
 // Packs α·op(A)[ic:ic+mc, pc:pc+kc] into row panels of 4 (k-major, zero-padded).
 export function packA(trans: i32, alpha: f64, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: i32, out: usize): void {
   let o = out
+  const ldaBytes = (<usize>lda) << 3
+  const va = f64x2.splat(alpha)
   for (let r0 = 0; r0 < mc; r0 += 4) {
     const rows = min(4, mc - r0)
+    if (rows == 4) {
+      // A full panel without per-entry branches: the same values, same order.
+      if (trans) {
+        let src = a + (((<usize>pc) * lda + ic + r0) << 3)
+        for (let p = 0; p < kc; p++) {
+          v128.store(o, f64x2.mul(va, v128.load(src)))
+          v128.store(o, f64x2.mul(va, v128.load(src, 16)), 16)
+          src += ldaBytes
+          o += 32
+        }
+      } else {
+        let src = a + (((<usize>(ic + r0)) * lda + pc) << 3)
+        for (let p = 0; p < kc; p++) {
+          store<f64>(o, alpha * load<f64>(src))
+          store<f64>(o, alpha * load<f64>(src + ldaBytes), 8)
+          store<f64>(o, alpha * load<f64>(src + 2 * ldaBytes), 16)
+          store<f64>(o, alpha * load<f64>(src + 3 * ldaBytes), 24)
+          src += 8
+          o += 32
+        }
+      }
+      continue
+    }
     for (let p = 0; p < kc; p++) {
       for (let r = 0; r < 4; r++) {
         let v: f64 = 0
@@ -358,8 +383,32 @@ export function packA(trans: i32, alpha: f64, a: usize, lda: i32, ic: i32, mc: i
 // Packs op(B)[pc:pc+kc, jc:jc+nc] into column panels of 4 (k-major, zero-padded).
 export function packB(trans: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: i32, out: usize): void {
   let o = out
+  const ldbBytes = (<usize>ldb) << 3
   for (let j0 = 0; j0 < nc; j0 += 4) {
     const cols = min(4, nc - j0)
+    if (cols == 4) {
+      // A full panel without per-entry branches: the same values, same order.
+      if (trans) {
+        let src = b + (((<usize>(jc + j0)) * ldb + pc) << 3)
+        for (let p = 0; p < kc; p++) {
+          store<f64>(o, load<f64>(src))
+          store<f64>(o, load<f64>(src + ldbBytes), 8)
+          store<f64>(o, load<f64>(src + 2 * ldbBytes), 16)
+          store<f64>(o, load<f64>(src + 3 * ldbBytes), 24)
+          src += 8
+          o += 32
+        }
+      } else {
+        let src = b + (((<usize>pc) * ldb + jc + j0) << 3)
+        for (let p = 0; p < kc; p++) {
+          v128.store(o, v128.load(src))
+          v128.store(o, v128.load(src, 16), 16)
+          src += ldbBytes
+          o += 32
+        }
+      }
+      continue
+    }
     for (let p = 0; p < kc; p++) {
       for (let q = 0; q < 4; q++) {
         let v: f64 = 0
@@ -811,5 +860,286 @@ export function adam(
     const num = nesterov ? b1 * (mi * r1n) + c1 * (gi * r1) : mi * r1
     const u = s * (num / (Math.sqrt(vi * r2 + epsRoot) + eps))
     store<f64>(out + o, accumulate ? load<f64>(out + o) + u : u)
+  }
+}
+
+// ── Gauss–Jordan inversion without pivoting ───────────────────────────────
+
+// src/GaussJordan.ts `invertPositivePivots`, operation for operation: pivots in
+// blocks of four (single pivots for the last n mod 4); the block's pivot rows
+// are eliminated among themselves and copied to `rows` (4 × n) after scaling,
+// then every other row takes the block's four updates in one pass. Returns n,
+// or the index of the first pivot that is not > 0.
+export function gaussJordanInverse(n: i32, a: usize, pivots: usize, rows: usize): i32 {
+  const rowBytes = (<usize>n) << 3
+  let k0 = 0
+  while (k0 < n) {
+    const b = n - k0 >= 4 ? 4 : 1
+    // Phase 1: eliminate within the block's own rows; snapshot each pivot row after scaling.
+    for (let c = 0; c < b; c++) {
+      const k = k0 + c
+      const rk = a + (<usize>k) * rowBytes
+      const pivot = load<f64>(rk + ((<usize>k) << 3))
+      if (!(pivot > 0)) return k
+      store<f64>(pivots + ((<usize>k) << 3), pivot)
+      store<f64>(rk + ((<usize>k) << 3), 1)
+      gjScaleRow(n, 1 / pivot, rk)
+      memory.copy(rows + (<usize>c) * rowBytes, rk, rowBytes)
+      for (let e = 0; e < b; e++) {
+        if (e == c) continue
+        const ri = a + (<usize>(k0 + e)) * rowBytes
+        const f = load<f64>(ri + ((<usize>k) << 3))
+        store<f64>(ri + ((<usize>k) << 3), 0)
+        gjSubScaledRow(n, f, rk, ri)
+      }
+    }
+    // Phase 2: every other row, all b pivots in one pass (blocks: two rows
+    // per pass, sharing the loads of the pivot rows).
+    if (b == 1) {
+      for (let i = 0; i < n; i++) {
+        if (i == k0) continue
+        const ri = a + (<usize>i) * rowBytes
+        const f = load<f64>(ri + ((<usize>k0) << 3))
+        store<f64>(ri + ((<usize>k0) << 3), 0)
+        gjSubScaledRow(n, f, rows, ri)
+      }
+    } else {
+      let pending = -1
+      for (let i = 0; i < n; i++) {
+        if (i >= k0 && i < k0 + b) continue
+        if (pending < 0) {
+          pending = i
+          continue
+        }
+        gjBlockUpdatePair(n, k0, a + (<usize>pending) * rowBytes, a + (<usize>i) * rowBytes, rows, rowBytes)
+        pending = -1
+      }
+      if (pending >= 0) gjBlockUpdate(n, k0, a + (<usize>pending) * rowBytes, rows, rowBytes)
+    }
+    k0 += b
+  }
+  return n
+}
+
+@inline function gjScaleRow(n: i32, s: f64, r: usize): void {
+  const vs = f64x2.splat(s)
+  const n2 = n & ~1
+  let j = 0
+  for (; j < n2; j += 2) {
+    const o = r + ((<usize>j) << 3)
+    v128.store(o, f64x2.mul(v128.load(o), vs))
+  }
+  if (j < n) {
+    const o = r + ((<usize>j) << 3)
+    store<f64>(o, load<f64>(o) * s)
+  }
+}
+
+// y ← y − f·x
+@inline function gjSubScaledRow(n: i32, f: f64, x: usize, y: usize): void {
+  const vf = f64x2.splat(f)
+  const n2 = n & ~1
+  let j = 0
+  for (; j < n2; j += 2) {
+    const o = (<usize>j) << 3
+    v128.store(y + o, f64x2.sub(v128.load(y + o), f64x2.mul(vf, v128.load(x + o))))
+  }
+  if (j < n) {
+    const o = (<usize>j) << 3
+    store<f64>(y + o, load<f64>(y + o) - f * load<f64>(x + o))
+  }
+}
+
+// Row ri after pivots k0…k0+3 (snapshots R0…R3 at rows), in the unblocked order.
+function gjBlockUpdate(n: i32, k0: i32, ri: usize, rows: usize, rowBytes: usize): void {
+  const r0 = rows
+  const r1 = rows + rowBytes
+  const r2 = rows + 2 * rowBytes
+  const r3 = rows + 3 * rowBytes
+  const kb = (<usize>k0) << 3
+  // The multipliers, each after the earlier pivots of the block.
+  const x0 = load<f64>(ri + kb)
+  const x1 = load<f64>(ri + kb, 8)
+  const x2 = load<f64>(ri + kb, 16)
+  const x3 = load<f64>(ri + kb, 24)
+  const f0 = x0
+  const f1 = x1 - f0 * load<f64>(r0 + kb, 8)
+  const f2 = (x2 - f0 * load<f64>(r0 + kb, 16)) - f1 * load<f64>(r1 + kb, 16)
+  const f3 = ((x3 - f0 * load<f64>(r0 + kb, 24)) - f1 * load<f64>(r1 + kb, 24)) - f2 * load<f64>(r2 + kb, 24)
+  // The block's columns: zeroed at their own pivot, then updated by the later ones.
+  let y0 = 0 - f0 * load<f64>(r0 + kb)
+  y0 = y0 - f1 * load<f64>(r1 + kb)
+  y0 = y0 - f2 * load<f64>(r2 + kb)
+  y0 = y0 - f3 * load<f64>(r3 + kb)
+  let y1 = 0 - f1 * load<f64>(r1 + kb, 8)
+  y1 = y1 - f2 * load<f64>(r2 + kb, 8)
+  y1 = y1 - f3 * load<f64>(r3 + kb, 8)
+  let y2 = 0 - f2 * load<f64>(r2 + kb, 16)
+  y2 = y2 - f3 * load<f64>(r3 + kb, 16)
+  const y3 = 0 - f3 * load<f64>(r3 + kb, 24)
+  const v0 = f64x2.splat(f0)
+  const v1 = f64x2.splat(f1)
+  const v2 = f64x2.splat(f2)
+  const v3 = f64x2.splat(f3)
+  // Columns before the block (k0 is even: pairs), then after it (odd tail).
+  const before = <usize>k0 << 3
+  let o: usize = 0
+  for (; o < before; o += 16) {
+    let x = v128.load(ri + o)
+    x = f64x2.sub(x, f64x2.mul(v0, v128.load(r0 + o)))
+    x = f64x2.sub(x, f64x2.mul(v1, v128.load(r1 + o)))
+    x = f64x2.sub(x, f64x2.mul(v2, v128.load(r2 + o)))
+    x = f64x2.sub(x, f64x2.mul(v3, v128.load(r3 + o)))
+    v128.store(ri + o, x)
+  }
+  o = before + 32
+  const end = (<usize>n) << 3
+  for (; o + 16 <= end; o += 16) {
+    let x = v128.load(ri + o)
+    x = f64x2.sub(x, f64x2.mul(v0, v128.load(r0 + o)))
+    x = f64x2.sub(x, f64x2.mul(v1, v128.load(r1 + o)))
+    x = f64x2.sub(x, f64x2.mul(v2, v128.load(r2 + o)))
+    x = f64x2.sub(x, f64x2.mul(v3, v128.load(r3 + o)))
+    v128.store(ri + o, x)
+  }
+  if (o < end) {
+    let x = load<f64>(ri + o)
+    x = x - f0 * load<f64>(r0 + o)
+    x = x - f1 * load<f64>(r1 + o)
+    x = x - f2 * load<f64>(r2 + o)
+    x = x - f3 * load<f64>(r3 + o)
+    store<f64>(ri + o, x)
+  }
+  store<f64>(ri + kb, y0)
+  store<f64>(ri + kb, y1, 8)
+  store<f64>(ri + kb, y2, 16)
+  store<f64>(ri + kb, y3, 24)
+}
+
+// Four multipliers of row ri (written to f, 4 doubles) and the final values of
+// its block columns, as in gjBlockUpdate.
+@inline function gjPrepare(ri: usize, kb: usize, r0: usize, r1: usize, r2: usize, r3: usize, f: usize): void {
+  const f0 = load<f64>(ri + kb)
+  const f1 = load<f64>(ri + kb, 8) - f0 * load<f64>(r0 + kb, 8)
+  const f2 = (load<f64>(ri + kb, 16) - f0 * load<f64>(r0 + kb, 16)) - f1 * load<f64>(r1 + kb, 16)
+  const f3 =
+    ((load<f64>(ri + kb, 24) - f0 * load<f64>(r0 + kb, 24)) - f1 * load<f64>(r1 + kb, 24)) -
+    f2 * load<f64>(r2 + kb, 24)
+  let y0 = 0 - f0 * load<f64>(r0 + kb)
+  y0 = y0 - f1 * load<f64>(r1 + kb)
+  y0 = y0 - f2 * load<f64>(r2 + kb)
+  y0 = y0 - f3 * load<f64>(r3 + kb)
+  let y1 = 0 - f1 * load<f64>(r1 + kb, 8)
+  y1 = y1 - f2 * load<f64>(r2 + kb, 8)
+  y1 = y1 - f3 * load<f64>(r3 + kb, 8)
+  let y2 = 0 - f2 * load<f64>(r2 + kb, 16)
+  y2 = y2 - f3 * load<f64>(r3 + kb, 16)
+  const y3 = 0 - f3 * load<f64>(r3 + kb, 24)
+  store<f64>(ri + kb, y0)
+  store<f64>(ri + kb, y1, 8)
+  store<f64>(ri + kb, y2, 16)
+  store<f64>(ri + kb, y3, 24)
+  store<f64>(f, f0)
+  store<f64>(f, f1, 8)
+  store<f64>(f, f2, 16)
+  store<f64>(f, f3, 24)
+}
+
+// gjBlockUpdate on rows ri and rj in one pass (each entry: the same operations).
+function gjBlockUpdatePair(n: i32, k0: i32, ri: usize, rj: usize, rows: usize, rowBytes: usize): void {
+  const r0 = rows
+  const r1 = rows + rowBytes
+  const r2 = rows + 2 * rowBytes
+  const r3 = rows + 3 * rowBytes
+  const fi = rows + 4 * rowBytes
+  const fj = fi + 32
+  const kb = (<usize>k0) << 3
+  gjPrepare(ri, kb, r0, r1, r2, r3, fi)
+  gjPrepare(rj, kb, r0, r1, r2, r3, fj)
+  const u0 = v128.load64_splat(fi)
+  const u1 = v128.load64_splat(fi, 8)
+  const u2 = v128.load64_splat(fi, 16)
+  const u3 = v128.load64_splat(fi, 24)
+  const v0 = v128.load64_splat(fj)
+  const v1 = v128.load64_splat(fj, 8)
+  const v2 = v128.load64_splat(fj, 16)
+  const v3 = v128.load64_splat(fj, 24)
+  const before = <usize>k0 << 3
+  const end = (<usize>n) << 3
+  // Columns before the block (k0 is even: pairs), then after it (odd tail).
+  gjPairColumns(0, before, ri, rj, r0, r1, r2, r3, u0, u1, u2, u3, v0, v1, v2, v3)
+  let o = before + 32 + ((end - before - 32) & ~15)
+  gjPairColumns(before + 32, o, ri, rj, r0, r1, r2, r3, u0, u1, u2, u3, v0, v1, v2, v3)
+  if (o < end) {
+    const p0 = load<f64>(r0 + o)
+    const p1 = load<f64>(r1 + o)
+    const p2 = load<f64>(r2 + o)
+    const p3 = load<f64>(r3 + o)
+    store<f64>(ri + o, (((load<f64>(ri + o) - f64x2.extract_lane(u0, 0) * p0) - f64x2.extract_lane(u1, 0) * p1) - f64x2.extract_lane(u2, 0) * p2) - f64x2.extract_lane(u3, 0) * p3)
+    store<f64>(rj + o, (((load<f64>(rj + o) - f64x2.extract_lane(v0, 0) * p0) - f64x2.extract_lane(v1, 0) * p1) - f64x2.extract_lane(v2, 0) * p2) - f64x2.extract_lane(v3, 0) * p3)
+  }
+}
+
+// Byte offsets [from, to) (a multiple of 16 apart) of rows ri and rj, each
+// minus its four multiples of the pivot rows.
+@inline function gjPairColumns(
+  from: usize,
+  to: usize,
+  ri: usize,
+  rj: usize,
+  r0: usize,
+  r1: usize,
+  r2: usize,
+  r3: usize,
+  u0: v128,
+  u1: v128,
+  u2: v128,
+  u3: v128,
+  v0: v128,
+  v1: v128,
+  v2: v128,
+  v3: v128
+): void {
+  for (let o = from; o < to; o += 16) {
+    const p0 = v128.load(r0 + o)
+    const p1 = v128.load(r1 + o)
+    const p2 = v128.load(r2 + o)
+    const p3 = v128.load(r3 + o)
+    let x = v128.load(ri + o)
+    let y = v128.load(rj + o)
+    x = f64x2.sub(x, f64x2.mul(u0, p0))
+    y = f64x2.sub(y, f64x2.mul(v0, p0))
+    x = f64x2.sub(x, f64x2.mul(u1, p1))
+    y = f64x2.sub(y, f64x2.mul(v1, p1))
+    x = f64x2.sub(x, f64x2.mul(u2, p2))
+    y = f64x2.sub(y, f64x2.mul(v2, p2))
+    x = f64x2.sub(x, f64x2.mul(u3, p3))
+    y = f64x2.sub(y, f64x2.mul(v3, p3))
+    v128.store(ri + o, x)
+    v128.store(rj + o, y)
+  }
+}
+
+// ── l1 subgradient ─────────────────────────────────────────────────────────
+
+// g ← g + λ·sign(x) (sign 0 at ±0 and NaN), src/OptimizerKernels.ts
+// `addL1Subgradient`: the term is selected with comparison masks (λ, −λ or
+// +0) and added, so no branch depends on the signs.
+export function addL1Subgradient(n: i32, lambda: f64, x: usize, g: usize): void {
+  const vp = f64x2.splat(lambda)
+  const vn = f64x2.splat(-lambda)
+  const zero = f64x2.splat(0)
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    const xi = v128.load(x + o)
+    const term = v128.or(v128.and(f64x2.gt(xi, zero), vp), v128.and(f64x2.lt(xi, zero), vn))
+    v128.store(g + o, f64x2.add(v128.load(g + o), term))
+  }
+  if (i < n) {
+    const o = (<usize>i) << 3
+    const xi = load<f64>(x + o)
+    store<f64>(g + o, load<f64>(g + o) + (xi > 0 ? lambda : xi < 0 ? -lambda : 0))
   }
 }

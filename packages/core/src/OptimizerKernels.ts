@@ -140,3 +140,34 @@ export const adam = (
     }
   }
 }
+
+/**
+ * g ← g + λ·sign(x), in place: the l1 subgradient λ·∂‖x‖₁ added to a
+ * gradient, with sign(±0) = sign(NaN) = 0 (the term then adds +0). The SIMD
+ * kernel selects the term with comparison masks, so unlike a branch per
+ * entry it costs the same whatever the signs (near an l1 minimizer they flip
+ * unpredictably); both paths compute the same bits.
+ *
+ * @throws DimensionMismatch when the lengths differ.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const addL1Subgradient = (lambda: number, x: Float64Array, g: Float64Array): void => {
+  const n = x.length
+  if (g.length !== n) {
+    throw new DimensionMismatch({
+      operation: "OptimizerKernels.addL1Subgradient",
+      what: "g",
+      expected: [n],
+      actual: [g.length]
+    })
+  }
+  if (simd !== undefined && heap!.contains(x) && heap!.contains(g)) {
+    simd.addL1Subgradient(n, lambda, x.byteOffset, g.byteOffset)
+    return
+  }
+  for (let i = 0; i < n; i++) {
+    const xi = x[i]!
+    g[i] = g[i]! + (xi > 0 ? lambda : xi < 0 ? -lambda : 0)
+  }
+}

@@ -163,3 +163,49 @@ describe("OptimizerKernels.adam", () => {
     ).toThrow(DimensionMismatch)
   })
 })
+
+describe("OptimizerKernels.addL1Subgradient", () => {
+  const entries = (n: number) =>
+    fc.array(
+      fc.oneof(
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        fc.constantFrom(
+          0,
+          -0,
+          Number.NaN,
+          5e-324,
+          -5e-324,
+          Number.POSITIVE_INFINITY,
+          Number.NEGATIVE_INFINITY
+        )
+      ),
+      { minLength: n, maxLength: n }
+    )
+
+  it("adds λ·sign(x), sign 0 at ±0 and NaN, the same bits on both backends", () => {
+    fc.assert(
+      fc.property(
+        size.chain((n) => fc.tuple(entries(n), entries(n), fc.constantFrom(0.02, 0, -0, 3))),
+        ([xs, gs, lambda]) => {
+          const expected = gs.map((g, i) => {
+            const x = xs[i]!
+            return g + (x > 0 ? lambda : x < 0 ? -lambda : 0)
+          })
+          for (const resident of [true, false]) {
+            const make = (v: ArrayLike<number>) => (resident ? Vector.fromArray(v) : Float64Array.from(v))
+            const g = make(gs)
+            OptimizerKernels.addL1Subgradient(lambda, make(xs), g)
+            assertBitIdentical(g, Float64Array.from(expected), `g (resident ${resident})`)
+          }
+        }
+      ),
+      FC
+    )
+  })
+
+  it("rejects buffers of different lengths", () => {
+    expect(() => OptimizerKernels.addL1Subgradient(1, Vector.zeros(3), Vector.zeros(2))).toThrow(
+      DimensionMismatch
+    )
+  })
+})

@@ -41,11 +41,16 @@
  *
  * @since 0.1.0
  */
-import { Blas3, Errors, Logistic, Matrix, Solver, Vector } from "@descent/core"
+import { Blas3, Errors, Logistic, Matrix, OptimizerKernels, Solver, Vector } from "@descent/core"
 import { GradientTransform, Optimizers, Schedules } from "@descent/optim"
 import * as Dag from "./Dag.ts"
 import * as Data from "./Data.ts"
-import { type MMatrixWorkspace, makeMMatrixWorkspace, shiftedSquareInverse } from "./internal/mMatrix.ts"
+import {
+  invertShiftedSquare,
+  type MMatrixWorkspace,
+  makeMMatrixWorkspace,
+  shiftedSquareInverse
+} from "./internal/mMatrix.ts"
 
 /**
  * The data-fit term L(W): least squares (continuous data) or the logistic
@@ -217,6 +222,9 @@ export interface DagmaState {
   readonly previous: Float64Array
   readonly stageStart: Float64Array
   readonly gradient: Float64Array
+  readonly gradientMatrix: Matrix.Matrix
+  /** −μΣ of the current stage (l2). */
+  readonly scoreOffset: Float64Array
   /** I − W, and a d × d scratch for products. */
   readonly R: Matrix.Matrix
   readonly product: Matrix.Matrix
@@ -286,23 +294,51 @@ const objectiveAt = (state: DagmaState, mu: number, s: number): number => {
 }
 
 /**
- * The full gradient μ∇L + μλ₁·sign(W) + 2W∘(sI − W∘W)⁻ᵀ at state.W (the
- * inverse already in the workspace).
+ * g ← base + 2W∘X (X the transposed inverse); 1 when X ≥ 0 (no NaN), else 0.
+ * Its own function: V8 optimizes it whole, where the same loop inside
+ * `gradientAt` ran as on-stack-replaced code that deoptimized at the test
+ * after the loop hundreds of times per run.
  */
-const gradientAt = (state: DagmaState, mu: number): void => {
-  const { d, W, gradient: g } = state
-  lossAt(state, mu)
-  const l1 = mu * state.settings.lambda1
-  const inv = state.mMatrix.inverse.data
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < d; j++) {
-      const k = i * d + j
-      const w = W[k]!
-      const sign = w > 0 ? l1 : w < 0 ? -l1 : 0
-      g[k] = g[k]! + sign + 2 * w * inv[j * d + i]!
-    }
+const barrierTerms = (
+  n: number,
+  W: Float64Array,
+  X: Float64Array,
+  base: Float64Array,
+  g: Float64Array
+): number => {
+  let nonnegative = 1
+  for (let k = 0; k < n; k++) {
+    const x = X[k]!
+    nonnegative &= +(x >= 0)
+    g[k] = base[k]! + 2 * W[k]! * x
   }
+  return nonnegative
 }
+
+/**
+ * The full gradient μ∇L + μλ₁·sign(W) + 2W∘(sI − W∘W)⁻ᵀ at state.W (the
+ * transposed inverse already in the workspace, its signs not yet tested).
+ * For l2, μ∇L = μΣW − μΣ: the l1 and barrier terms go on top of −μΣ
+ * (`scoreOffset`, set per stage) and one gemm adds μΣW, so no pass forms
+ * I − W or the loss value. Returns false (gradient unfinished) when the
+ * inverse has a negative or NaN entry: W is outside the domain.
+ */
+const gradientAt = (state: DagmaState, mu: number): boolean => {
+  const { d, W, gradient: g } = state
+  const l2 = state.loss === "l2"
+  if (!l2) lossAt(state, mu)
+  const inverse = state.mMatrix.inverse.data
+  if (barrierTerms(d * d, W, inverse, l2 ? state.scoreOffset : g, g) !== 1) return false
+  const l1 = mu * state.settings.lambda1
+  // The l1 term in a kernel without branches: the signs of W's small entries flip unpredictably.
+  OptimizerKernels.addL1Subgradient(l1, W, g)
+  if (l2) Blas3.gemm(false, false, mu, state.covariance, state.Wmatrix, 1, state.gradientMatrix)
+  return true
+}
+
+/** Whether W is inside the domain, with the gradient at W when it is. */
+const domainAndGradient = (state: DagmaState, mu: number, s: number): boolean =>
+  invertShiftedSquare(state.W, s, state.mMatrix, true, false) && gradientAt(state, mu)
 
 type StageEnd = "converged" | "budget" | "restart"
 
@@ -314,12 +350,16 @@ const runStage = (state: DagmaState, mu: number, s: number, budget: number): Sta
   const { settings, W, previous, d } = state
   const n = d * d
   W.set(state.stageStart)
+  if (state.loss === "l2") {
+    const sigma = state.covariance.data
+    for (let k = 0; k < n; k++) state.scoreOffset[k] = -mu * sigma[k]!
+  }
   let adamState = state.adam.init(W)
   let objectivePrevious = Number.POSITIVE_INFINITY
   for (let iteration = 1; iteration <= budget; iteration++) {
-    let logDet = shiftedSquareInverse(W, s, state.mMatrix)
+    let inside = domainAndGradient(state, mu, s)
     // Outside the domain: restart the stage, or halve the last step until back inside.
-    while (logDet === Number.NEGATIVE_INFINITY) {
+    while (!inside) {
       if (iteration === 1 || s <= BACKTRACK_MIN_S) return "restart"
       state.stepSize.value *= 0.5
       state.backtracks++
@@ -328,9 +368,8 @@ const runStage = (state: DagmaState, mu: number, s: number, budget: number): Sta
         return "converged"
       }
       for (let k = 0; k < n; k++) W[k] = previous[k]! + 0.5 * (W[k]! - previous[k]!)
-      logDet = shiftedSquareInverse(W, s, state.mMatrix)
+      inside = domainAndGradient(state, mu, s)
     }
-    gradientAt(state, mu)
     previous.set(W)
     adamState = GradientTransform.step(state.adam, W, state.gradient, adamState)
     state.adamSteps++
@@ -439,6 +478,7 @@ export const solver: Solver.IterativeSolver<Matrix.Matrix, DagmaOptions, DagmaSt
     const { rows: n, cols: d } = X
     const logistic = settings.loss === "logistic"
     const W = Vector.zeros(d * d)
+    const gradient = Vector.zeros(d * d)
     const stepSize = { value: settings.learningRate }
     const adam = Optimizers.adam(() => stepSize.value, { b1: settings.beta1, b2: settings.beta2 })
     return {
@@ -452,7 +492,9 @@ export const solver: Solver.IterativeSolver<Matrix.Matrix, DagmaOptions, DagmaSt
       Wmatrix: Matrix.fromData(d, d, W),
       previous: Vector.zeros(d * d),
       stageStart: Vector.zeros(d * d),
-      gradient: Vector.zeros(d * d),
+      gradient,
+      gradientMatrix: Matrix.fromData(d, d, gradient),
+      scoreOffset: Vector.zeros(logistic ? 0 : d * d),
       R: Matrix.zeros(d, d),
       product: Matrix.zeros(d, d),
       mMatrix: makeMMatrixWorkspace(d),

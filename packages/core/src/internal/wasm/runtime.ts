@@ -93,6 +93,8 @@ export interface KernelExports {
     sumOut: number,
     blockMax: number
   ): void
+  gaussJordanInverse(n: number, a: number, pivots: number, rows: number): number
+  addL1Subgradient(n: number, lambda: number, x: number, g: number): void
   macroKernel(
     kc: number,
     mc: number,
