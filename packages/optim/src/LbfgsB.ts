@@ -34,7 +34,11 @@
  *      B̂⁻¹ = (1/θ)I + (1/θ²)·ZᵀW·K⁻¹·WᵀZ,   K = M⁻¹ − (1/θ)·WᵀZZᵀW,
  *
  *    K a symmetric 2k × 2k saddle-point matrix solved by block elimination
- *    (two k × k Cholesky factorizations). Then x̄ = P(x^c + Z·dᵘ) (Morales
+ *    (two k × k Cholesky factorizations). The products of S and Y over F
+ *    and its complement that K and WᵀZr need are kept from one iteration
+ *    to the next and updated as pairs arrive and coordinates enter or leave
+ *    F, so an iteration costs O(m·n) plus O(m²) per such change, not
+ *    O(m²·n). Then x̄ = P(x^c + Z·dᵘ) (Morales
  *    & Nocedal); if d = x̄ − xₖ is not a descent direction, x̄ backtracks
  *    towards the Cauchy point, to x^c + α*·Z·dᵘ with α* ≤ 1 the largest
  *    feasible step (the truncated step of BLNZ §5.1).
@@ -68,7 +72,7 @@
  *
  * @since 0.1.0
  */
-import { Blas1, Objective, type Solver, Vector } from "@descent/core"
+import { Blas1, Blas2, Blas3, Elementwise, Matrix, Objective, type Solver, Vector } from "@descent/core"
 import { smallDecrease } from "./internal/smooth.ts"
 import { requireNonNegative, requirePositiveInteger } from "./internal/validate.ts"
 import {
@@ -174,8 +178,10 @@ export type LbfgsBOutput = SolverOutput & Omit<LbfgsBResult, keyof MinimizeResul
  * L-BFGS-B state; `step` mutates its buffers.
  *
  * The pairs live in a ring of m rows: pair a (0 = oldest) is row
- * (`head` + a) mod m of `s` and `y`. `sy`, `ss`, `yy` hold the inner
- * products sᵢᵀyⱼ, sᵢᵀsⱼ, yᵢᵀyⱼ indexed by ring row (m × m, row-major). The
+ * (`head` + a) mod m of `s` and `y`. `sy` and `ss` hold the inner
+ * products sᵢᵀyⱼ (i newer than or equal to j) and sᵢᵀsⱼ indexed by ring row
+ * (m × m, row-major); `packed`, `freeGram` and `fixedGram` hold the same
+ * pairs for the subspace step (see there). The
  * small matrices of one iteration (`diagonal` D, `lowerSY` L, the Cholesky
  * factors `middle` of θSᵀS + LD⁻¹Lᵀ, `reducedE` and `reducedSchur` of K's
  * blocks, `reducedG`, `scratch`) use the leading k × k block of m × m
@@ -207,24 +213,46 @@ export interface LbfgsBState {
   gradientTrial: Float64Array
   /** x^c after the Cauchy step. */
   readonly cauchyPoint: Float64Array
-  /** The path direction d of the Cauchy step (−gᵢ while coordinate i moves), then dᵘ on F. */
+  /** The path direction d of the Cauchy step (−gᵢ while coordinate i moves). */
   readonly pathDirection: Float64Array
+  /** t^c, where the Cauchy path stops. */
+  cauchyTime: number
+  /** λ_max: the largest λ with lower ≤ x + λ·direction ≤ upper (≥ 1 up to rounding: x̄ is feasible). */
+  maxStep: number
   /** The search direction x̄ − x. */
   readonly direction: Float64Array
-  /** Scratch n-vectors (W·v products, the reduced gradient r). */
+  /** Scratch n-vectors of the subspace step, indexed like `order` (θ·dᵘ and a = g + θ(x^c − x) on F). */
   readonly work: Float64Array
   readonly reducedGradient: Float64Array
   /** Breakpoint tᵢ per coordinate, and the heap of coordinates not yet passed. */
   readonly breakpoints: Float64Array
   readonly heap: Int32Array
-  /** The free coordinates at x^c (first `freeCount`), then the others from the end. */
-  readonly partition: Int32Array
+  /** Coordinates by row of `packed`: the free ones at x^c (first `freeCount`), then the others. */
+  readonly order: Int32Array
+  /** The row of each coordinate in `packed` (the inverse of `order`). */
+  readonly position: Int32Array
   freeCount: number
-  readonly s: ReadonlyArray<Float64Array>
-  readonly y: ReadonlyArray<Float64Array>
+  /** V = [Y S] by rows in `order` (n × 2m row-major; column r: yᵣ, column m + r: sᵣ by ring row). */
+  readonly packed: Float64Array
+  /** The ring rows of S and Y (swapped with `sNew`, `yNew` as pairs arrive). */
+  readonly s: Float64Array[]
+  readonly y: Float64Array[]
+  /** The candidate pair of `storePair`. */
+  sNew: Float64Array
+  yNew: Float64Array
   readonly sy: Float64Array
   readonly ss: Float64Array
-  readonly yy: Float64Array
+  /** VᵀPV and Vᵀ(I − P)V (2m × 2m), P the projection on the free coordinates. */
+  readonly freeGram: Matrix.Matrix
+  readonly fixedGram: Matrix.Matrix
+  /** Scratch: a new pair in the row order of `packed`, and a column of 2m. */
+  readonly gatherY: Float64Array
+  readonly gatherS: Float64Array
+  readonly gramColumn: Float64Array
+  /** Scratch: coordinates whose membership of F changed. */
+  readonly moved: Int32Array
+  /** Coordinate moves applied to the products since their last full recomputation. */
+  movesSinceRefresh: number
   readonly diagonal: Float64Array
   readonly lowerSY: Float64Array
   readonly middle: Float64Array
@@ -244,6 +272,8 @@ export interface LbfgsBState {
   /** Pairs stored (k). */
   pairs: number
   head: number
+  /** The ring row of pair a, (head + a) mod m, for a < k. */
+  readonly ringRow: Int32Array
   /** Whether an iteration has completed (the first line search starts differently). */
   started: boolean
   skippedUpdates: number
@@ -304,8 +334,8 @@ const dotLeading = (u: Float64Array, v: Float64Array, len: number): number => {
   return s
 }
 
-/** Ring row of pair a (0 = oldest). */
-const slotOf = (state: LbfgsBState, a: number): number => (state.head + a) % state.memory
+/** Ring row of pair a (0 = oldest; a < k). */
+const slotOf = (state: LbfgsBState, a: number): number => state.ringRow[a]!
 
 // ---------------------------------------------------------------------------
 // The compact representation (BNS)
@@ -349,17 +379,6 @@ const applyMiddle = (state: LbfgsBState, u: Float64Array, out: Float64Array): vo
     let s = -u[a]!
     for (let e = a + 1; e < k; e++) s += L[e * m + a]! * out[k + e]!
     out[a] = s / D[a]!
-  }
-}
-
-/** out ← W·v (an n-vector) for v of length 2k: Σₐ vₐ·yₐ + θ·v_{k+a}·sₐ. */
-const applyW = (state: LbfgsBState, v: Float64Array, out: Float64Array): void => {
-  const k = state.pairs
-  out.fill(0)
-  for (let a = 0; a < k; a++) {
-    const slot = slotOf(state, a)
-    Blas1.axpy(v[a]!, state.y[slot]!, out)
-    Blas1.axpy(state.theta * v[k + a]!, state.s[slot]!, out)
   }
 }
 
@@ -411,7 +430,9 @@ const popHeap = (heap: Int32Array, count: number, key: Float64Array): number => 
 // The generalized Cauchy point (BLNZ §4)
 
 /**
- * x^c into `cauchyPoint`, c = Wᵀ(x^c − x) into `c`. Along x(t) = P(x − tg)
+ * x^c into `cauchyPoint` (but for the coordinates still moving at t^c, left
+ * to `partitionFree`, which visits every coordinate anyway), c = Wᵀ(x^c − x)
+ * into `c`. Along x(t) = P(x − tg)
  * the model is a quadratic on each segment between breakpoints, with slope
  * f' = gᵀd + θdᵀz − pᵀMc and curvature f'' = θdᵀd − pᵀMp (z = x(t) − x,
  * p = Wᵀd). When coordinate b reaches its bound at t_b (BLNZ §4, Algorithm CP):
@@ -428,24 +449,23 @@ const cauchyStep = (state: LbfgsBState): void => {
   const { pairs: k, theta, p, c, wb, v } = state
   let count = 0
   let slope = 0
+  Blas1.copy(x, xc)
   for (let i = 0; i < n; i++) {
     const gi = g[i]!
-    xc[i] = x[i]!
-    d[i] = 0
-    // tᵢ: where xᵢ − t·gᵢ reaches the bound it moves towards (∞ for none).
-    let ti = Number.POSITIVE_INFINITY
-    if (gi < 0) ti = (x[i]! - upper[i]!) / gi
-    else if (gi > 0) ti = (x[i]! - lower[i]!) / gi
-    else continue
-    if (!(ti > 0)) continue
-    d[i] = -gi
-    slope -= gi * gi
-    if (ti < Number.POSITIVE_INFINITY) {
-      key[i] = ti
-      heap[count++] = i
-    }
+    // tᵢ: where xᵢ − t·gᵢ reaches the bound it moves towards (∞ for none;
+    // gᵢ = 0 gives ∞ or NaN, and dᵢ = −0 moves nothing).
+    const ti = (x[i]! - (gi < 0 ? upper[i]! : lower[i]!)) / gi
+    if (ti > 0) {
+      d[i] = -gi
+      slope -= gi * gi
+      if (ti < Number.POSITIVE_INFINITY) {
+        key[i] = ti
+        heap[count++] = i
+      }
+    } else d[i] = 0
   }
   for (let a = 0; a < 2 * k; a++) c[a] = 0
+  state.cauchyTime = 0
   if (slope === 0) return
   applyWt(state, d, p)
   // f'' = dᵀBd = θdᵀd − pᵀMp > 0 for B positive definite; kept above
@@ -492,61 +512,222 @@ const cauchyStep = (state: LbfgsBState): void => {
     dtMin = -slope / curvature
   }
   if (!(dtMin > 0)) dtMin = 0
-  // Coordinates still moving stop at t^c = t_old + Δt*.
-  Blas1.axpy(tOld + dtMin, d, xc)
+  // Coordinates still moving stop at t^c = t_old + Δt* (set by `partitionFree`).
+  state.cauchyTime = tOld + dtMin
   for (let a = 0; a < 2 * k; a++) c[a] = c[a]! + dtMin * p[a]!
-  for (let i = 0; i < n; i++) {
-    if (xc[i]! < lower[i]!) xc[i] = lower[i]!
-    else if (xc[i]! > upper[i]!) xc[i] = upper[i]!
-  }
 }
 
 // ---------------------------------------------------------------------------
 // Subspace minimization (BLNZ §5.1, Morales & Nocedal 2011)
+//
+// The step needs products of W's columns over the free set F (P = ZZᵀ the
+// projection on F) and over its complement. Summing them afresh costs
+// O(m²·n) per iteration; they are kept up to date instead, in two Gram
+// matrices of V = [Y S] (n × 2m, columns by ring row: yᵣ in column r, sᵣ in
+// column m + r): `freeGram` = VᵀPV and `fixedGram` = Vᵀ(I − P)V.
+//
+// `packed` holds V's rows contiguously, ordered so that the rows of the free
+// coordinates come first (`order[p]` is the coordinate of row p, `position`
+// the inverse): the sums over F or its complement are then core's SIMD
+// matrix–vector products over a block of rows. A new pair fills its two
+// columns and its rows and columns of the Gram matrices (O(m·n)); a
+// coordinate entering or leaving F adds or removes its rank-one term
+// (O(m²), `moveCoordinate`) and moves its row to the other block. The
+// rounding of those updates accumulates, so both Gram matrices are summed
+// afresh (`refreshProducts`) once more than n coordinates have moved since
+// the last time, or when one iteration moves more than n/8 (then a fresh sum
+// is cheaper). Only the blocks that are read are updated as coordinates
+// move: YᵀPY, SᵀPY, SᵀPS of `freeGram` and Sᵀ(I − P)S of `fixedGram` (its
+// SᵀY block is read only in the row of a pair just stored, which
+// `pairProducts` has just summed). The other blocks, and unused columns
+// (k < m), hold stale finite values that are never read.
 
 /**
- * The blocks of K = M⁻¹ − (1/θ)WᵀPW, P = ZZᵀ the projection on F:
+ * Entries [from, to) of x as a view. Made with the constructor: `subarray`
+ * of core's WebAssembly arrays records each view's parent (a WeakMap entry
+ * per call), too slow for a few views per iteration; the state keeps the
+ * parents alive.
+ */
+const view = (x: Float64Array, from: number, to: number): Float64Array =>
+  new Float64Array(x.buffer, x.byteOffset + from * Float64Array.BYTES_PER_ELEMENT, to - from)
+
+/** The rows [from, to) of `packed` as a matrix (a view). */
+const packedRows = (state: LbfgsBState, from: number, to: number): Matrix.Matrix => {
+  const w = 2 * state.memory
+  return { rows: to - from, cols: w, data: view(state.packed, from * w, to * w) }
+}
+
+/** Both Gram matrices afresh from the row blocks of `packed`. */
+const refreshProducts = (state: LbfgsBState): void => {
+  const { n, freeCount: f, freeGram, fixedGram } = state
+  const free = packedRows(state, 0, f)
+  const fixed = packedRows(state, f, n)
+  Blas3.gemm(true, false, 1, free, free, 0, freeGram)
+  Blas3.gemm(true, false, 1, fixed, fixed, 0, fixedGram)
+  state.movesSinceRefresh = 0
+}
+
+/** Swaps rows p and q of `packed` with their coordinates. */
+const swapRows = (state: LbfgsBState, p: number, q: number, moveData: boolean): void => {
+  if (p === q) return
+  const { order, position, packed } = state
+  const i = order[p]!
+  const j = order[q]!
+  order[p] = j
+  order[q] = i
+  position[j] = p
+  position[i] = q
+  if (!moveData) return
+  const w = 2 * state.memory
+  for (let c = 0; c < w; c++) {
+    const t = packed[p * w + c]!
+    packed[p * w + c] = packed[q * w + c]!
+    packed[q * w + c] = t
+  }
+}
+
+/**
+ * Coordinate i enters F or leaves it: its row moves to the other block
+ * (its data only when `moveData`) and, when `update`, its rank-one term
+ * vᵢvᵢᵀ moves between the Gram matrices.
+ */
+const moveCoordinate = (state: LbfgsBState, i: number, moveData: boolean, update: boolean): void => {
+  const { packed, position } = state
+  const w = 2 * state.memory
+  const entering = position[i]! >= state.freeCount
+  if (update) {
+    // Only the blocks that are read: YᵀPY, SᵀPY, SᵀPS and Sᵀ(I − P)S.
+    const m = state.memory
+    const freeGram = state.freeGram.data
+    const fixedGram = state.fixedGram.data
+    const row = position[i]! * w
+    const sign = entering ? 1 : -1
+    for (let a = 0; a < m; a++) {
+      const va = sign * packed[row + a]!
+      for (let b = 0; b < m; b++) freeGram[a * w + b] = freeGram[a * w + b]! + va * packed[row + b]!
+    }
+    for (let a = m; a < w; a++) {
+      const va = sign * packed[row + a]!
+      for (let b = 0; b < m; b++) freeGram[a * w + b] = freeGram[a * w + b]! + va * packed[row + b]!
+      for (let b = m; b < w; b++) {
+        const t = va * packed[row + b]!
+        freeGram[a * w + b] = freeGram[a * w + b]! + t
+        fixedGram[a * w + b] = fixedGram[a * w + b]! - t
+      }
+    }
+  }
+  if (entering) {
+    swapRows(state, position[i]!, state.freeCount, moveData)
+    state.freeCount++
+  } else {
+    state.freeCount--
+    swapRows(state, position[i]!, state.freeCount, moveData)
+  }
+}
+
+/** min(bound, λ) for the largest λ with lower ≤ x + λd ≤ upper in this coordinate. */
+const stepBound = (bound: number, d: number, x: number, lower: number, upper: number): number => {
+  if (d > 0 && upper < Number.POSITIVE_INFINITY) return Math.min(bound, (upper - x) / d)
+  if (d < 0 && lower > Number.NEGATIVE_INFINITY) return Math.min(bound, (lower - x) / d)
+  return bound
+}
+
+/**
+ * Completes x^c (the coordinates still moving stop at t^c, projected
+ * against rounding), writes x^c − x into `direction`, starts λ_max
+ * (`maxStep`) with the coordinates not free, makes F the set of
+ * coordinates strictly inside their bounds at x^c and brings the Gram
+ * matrices to it. With no pairs only the order changes: every column is
+ * rewritten when a pair arrives.
+ */
+const partitionFree = (state: LbfgsBState): void => {
+  const { n, x, lower, upper, cauchyPoint: xc, pathDirection: d, direction, position, moved } = state
+  const t = state.cauchyTime
+  const free = state.freeCount
+  let moves = 0
+  let maxStep: number = defaultMoreThuenteOptions.maxStep
+  for (let i = 0; i < n; i++) {
+    const lo = lower[i]!
+    const hi = upper[i]!
+    let xci = xc[i]!
+    const di = d[i]!
+    if (di !== 0) {
+      xci = x[i]! + t * di
+      if (xci < lo) xci = lo
+      else if (xci > hi) xci = hi
+      xc[i] = xci
+    }
+    const di2 = xci - x[i]!
+    direction[i] = di2
+    const isFree = lo < xci && xci < hi
+    if (!isFree) maxStep = stepBound(maxStep, di2, x[i]!, lo, hi)
+    if (isFree !== position[i]! < free) moved[moves++] = i
+  }
+  state.maxStep = maxStep
+  if (moves === 0) return
+  const stored = state.pairs > 0
+  state.movesSinceRefresh += moves
+  const refresh = stored && (state.movesSinceRefresh > n || 8 * moves > n)
+  for (let j = 0; j < moves; j++) moveCoordinate(state, moved[j]!, stored, stored && !refresh)
+  if (refresh) refreshProducts(state)
+}
+
+/**
+ * The columns of a pair just stored in ring row `slot` (s, y the new pair):
+ * writes them into `packed` and their rows and columns of both Gram
+ * matrices.
+ */
+const pairProducts = (state: LbfgsBState, slot: number, s: Float64Array, y: Float64Array): void => {
+  const { n, memory: m, order, packed, freeCount: f, gatherY, gatherS } = state
+  const w = 2 * m
+  for (let p = 0; p < n; p++) {
+    const i = order[p]!
+    const yi = y[i]!
+    const si = s[i]!
+    packed[p * w + slot] = yi
+    packed[p * w + m + slot] = si
+    gatherY[p] = yi
+    gatherS[p] = si
+  }
+  const column = state.gramColumn
+  // VᵀPy, VᵀPs and Vᵀ(I − P)s. Vᵀ(I − P)y is never read (H needs the s
+  // columns of the complement, L and D sᵢᵀyⱼ = sᵢᵀPyⱼ + sᵢᵀ(I − P)yⱼ).
+  for (let which = 0; which < 3; which++) {
+    const fixed = which === 2
+    const from = fixed ? f : 0
+    const to = fixed ? n : f
+    const source = which === 0 ? gatherY : gatherS
+    const c = which === 0 ? slot : m + slot
+    const gram = fixed ? state.fixedGram.data : state.freeGram.data
+    Blas2.gemvT(1, packedRows(state, from, to), view(source, from, to), 0, column)
+    for (let a = 0; a < w; a++) {
+      gram[a * w + c] = column[a]!
+      gram[c * w + a] = column[a]!
+    }
+  }
+}
+
+/**
+ * The blocks of K = M⁻¹ − (1/θ)WᵀPW:
  *
  *   K = [−E  Gᵀ; G  H],   E = D + YᵀPY/θ,   G = L − SᵀPY,   H = θ·Sᵀ(I − P)S,
  *
- * factored as E = R·Rᵀ and H + G·E⁻¹·Gᵀ = V·Vᵀ (Cholesky). The sums over F
- * run over whichever of F and its complement is smaller. False when a
+ * factored as E = R·Rᵀ and H + G·E⁻¹·Gᵀ = V·Vᵀ (Cholesky). False when a
  * factor does not exist numerically.
  */
 const formReduced = (state: LbfgsBState): boolean => {
-  const { n, memory: m, pairs: k, theta, freeCount, partition, s, y, sy, ss, yy } = state
+  const { memory: m, pairs: k, theta } = state
   const { diagonal: D, lowerSY: L, reducedE: E, reducedG: G, reducedSchur: U, scratch: F } = state
-  const overFree = freeCount <= n - freeCount
-  const from = overFree ? 0 : freeCount
-  const to = overFree ? freeCount : n
+  const free = state.freeGram.data
+  const fixed = state.fixedGram.data
+  const w = 2 * m
   for (let a = 0; a < k; a++) {
-    const sa = slotOf(state, a)
-    const ya = y[sa]!
-    const sRow = s[sa]!
+    const ra = slotOf(state, a)
     for (let b = 0; b < k; b++) {
-      const sb = slotOf(state, b)
-      const yb = y[sb]!
-      const sCol = s[sb]!
-      // Σ over the chosen set of yₐyᵦ, sₐyᵦ, sₐsᵦ.
-      let yPy = 0
-      let sPy = 0
-      let sPs = 0
-      for (let j = from; j < to; j++) {
-        const i = partition[j]!
-        yPy += ya[i]! * yb[i]!
-        sPy += sRow[i]! * yb[i]!
-        sPs += sRow[i]! * sCol[i]!
-      }
-      // Sᵀ(I − P)S is the sum itself over the complement, else SᵀS − SᵀPS.
-      let sQs = ss[sa * m + sb]! - sPs
-      if (!overFree) {
-        sQs = sPs
-        yPy = yy[sa * m + sb]! - yPy
-        sPy = sy[sa * m + sb]! - sPy
-      }
-      E[a * m + b] = (a === b ? D[a]! : 0) + yPy / theta
-      G[a * m + b] = L[a * m + b]! - sPy
-      U[a * m + b] = theta * sQs
+      const rb = slotOf(state, b)
+      E[a * m + b] = (a === b ? D[a]! : 0) + free[ra * w + rb]! / theta
+      G[a * m + b] = L[a * m + b]! - free[(m + ra) * w + rb]!
+      U[a * m + b] = theta * fixed[(m + ra) * w + m + rb]!
     }
   }
   if (!choleskyLeading(E, m, k)) return false
@@ -567,7 +748,6 @@ const formReduced = (state: LbfgsBState): boolean => {
   return choleskyLeading(U, m, k)
 }
 
-/** out ← K⁻¹u: b = (H + GE⁻¹Gᵀ)⁻¹(u₂ + G·E⁻¹u₁), a = E⁻¹(Gᵀb − u₁). */
 const solveReduced = (state: LbfgsBState, u: Float64Array, out: Float64Array): void => {
   const { memory: m, pairs: k, reducedE: E, reducedG: G, reducedSchur: U, tmp: z } = state
   for (let a = 0; a < k; a++) z[a] = u[a]!
@@ -586,62 +766,109 @@ const solveReduced = (state: LbfgsBState, u: Float64Array, out: Float64Array): v
   choleskySolveLeading(E, m, k, out, 0)
 }
 
+/** out ← WᵀPW·v (pair order, length 2k; WᵀPW = [YᵀPY θYᵀPS; θSᵀPY θ²SᵀPS] from `freeGram`). */
+const applyFreeGram = (state: LbfgsBState, v: Float64Array, out: Float64Array): void => {
+  const { memory: m, pairs: k, theta } = state
+  const gram = state.freeGram.data
+  const w = 2 * m
+  for (let a = 0; a < k; a++) {
+    const ra = slotOf(state, a)
+    let ty = 0
+    let ts = 0
+    for (let b = 0; b < k; b++) {
+      const rb = slotOf(state, b)
+      // yₐᵀPsᵦ from the SᵀPY block (the YᵀPS block is not kept up to date).
+      ty += gram[ra * w + rb]! * v[b]! + theta * gram[(m + rb) * w + ra]! * v[k + b]!
+      ts += gram[(m + ra) * w + rb]! * v[b]! + theta * gram[(m + ra) * w + m + rb]! * v[k + b]!
+    }
+    out[a] = ty
+    out[k + a] = theta * ts
+  }
+}
+
 /**
- * x̄ into `direction` as d = x̄ − x. With no pairs B = I and x^c already
- * minimizes the model on its face, so x̄ = x^c. False when K is singular.
+ * x̄ on F (pairs stored, F not empty). False when K is singular.
+ *
+ * With a = g + θ(x^c − x) and v = M·c, the reduced gradient is r = Zᵀ(a −
+ * W·v) and dᵘ = −B̂⁻¹r = −(1/θ)(r + (1/θ)·ZᵀW·q), q = K⁻¹WᵀZr (BLNZ §5.1,
+ * by SMW). Through the Gram matrices, WᵀZr = WᵀPa − WᵀPW·v and
+ * θ·dᵘ = −Zᵀa + ZᵀW(v − q/θ): one product with the free rows of V each way.
+ */
+const reducedStep = (state: LbfgsBState): boolean => {
+  const { memory: m, x, gradient: g, lower, upper, cauchyPoint: xc, direction, order, theta } = state
+  const k = state.pairs
+  const free = state.freeCount
+  if (!formReduced(state)) return false
+  const { c, v, u, q, tmp, gramColumn: column } = state
+  const a = view(state.reducedGradient, 0, free)
+  const du = view(state.work, 0, free)
+  for (let p = 0; p < free; p++) {
+    const i = order[p]!
+    a[p] = g[i]! + theta * (xc[i]! - x[i]!)
+  }
+  const rows = packedRows(state, 0, free)
+  applyMiddle(state, c, v)
+  // u = WᵀPa − WᵀPW·v.
+  Blas2.gemvT(1, rows, a, 0, column)
+  applyFreeGram(state, v, tmp)
+  for (let e = 0; e < k; e++) {
+    const r = slotOf(state, e)
+    u[e] = column[r]! - tmp[e]!
+    u[k + e] = theta * column[m + r]! - tmp[k + e]!
+  }
+  solveReduced(state, u, q)
+  // The coefficients of v − q/θ on V's columns (W = [Y θS]); unused columns 0.
+  column.fill(0)
+  for (let e = 0; e < k; e++) {
+    const r = slotOf(state, e)
+    column[r] = v[e]! - q[e]! / theta
+    column[m + r] = theta * (v[k + e]! - q[k + e]! / theta)
+  }
+  for (let p = 0; p < free; p++) du[p] = -a[p]!
+  Blas2.gemv(1, rows, column, 1, du)
+  // du[p] = θ·dᵘ for coordinate order[p].
+  for (let p = 0; p < free; p++) {
+    const i = order[p]!
+    const target = xc[i]! + du[p]! / theta
+    direction[i] = Math.min(Math.max(target, lower[i]!), upper[i]!) - x[i]!
+  }
+  if (!(Blas1.dot(g, direction) < 0)) {
+    // Morales & Nocedal: the projection is no descent direction; back
+    // towards x^c, to the largest feasible fraction α* ≤ 1 of dᵘ.
+    let alpha = 1
+    for (let p = 0; p < free; p++) {
+      const i = order[p]!
+      const di = du[p]! / theta
+      if (di > 0 && xc[i]! + alpha * di > upper[i]!) alpha = (upper[i]! - xc[i]!) / di
+      else if (di < 0 && xc[i]! + alpha * di < lower[i]!) alpha = (lower[i]! - xc[i]!) / di
+    }
+    if (!(alpha > 0)) alpha = 0
+    for (let p = 0; p < free; p++) {
+      const i = order[p]!
+      direction[i] = xc[i]! + (alpha * du[p]!) / theta - x[i]!
+    }
+  }
+  return true
+}
+
+/**
+ * x̄ into `direction` as d = x̄ − x, and λ_max into `maxStep`. With no pairs
+ * B = I and x^c already minimizes the model on its face, so x̄ = x^c. False
+ * when K is singular.
  */
 const subspaceStep = (state: LbfgsBState): boolean => {
-  const { n, x, gradient: g, lower, upper, cauchyPoint: xc, direction, partition, theta } = state
+  const { x, lower, upper, direction, order } = state
   const k = state.pairs
-  let free = 0
-  let fixed = n
-  for (let i = 0; i < n; i++) {
-    if (lower[i]! < xc[i]! && xc[i]! < upper[i]!) partition[free++] = i
-    else partition[--fixed] = i
+  partitionFree(state)
+  const free = state.freeCount
+  if (k > 0 && free > 0 && !reducedStep(state)) return false
+  // λ_max over F (`partitionFree` took the other coordinates).
+  let maxStep = state.maxStep
+  for (let p = 0; p < free; p++) {
+    const i = order[p]!
+    maxStep = stepBound(maxStep, direction[i]!, x[i]!, lower[i]!, upper[i]!)
   }
-  state.freeCount = free
-  Blas1.copy(xc, direction)
-  if (k > 0 && free > 0) {
-    if (!formReduced(state)) return false
-    const { work, reducedGradient: r, pathDirection: du, c, v, u, q } = state
-    // r = g + θ(x^c − x) − W·M·c on F (zero elsewhere).
-    applyMiddle(state, c, v)
-    applyW(state, v, work)
-    r.fill(0)
-    for (let j = 0; j < free; j++) {
-      const i = partition[j]!
-      r[i] = g[i]! + theta * (xc[i]! - x[i]!) - work[i]!
-    }
-    // dᵘ = −B̂⁻¹r = −(1/θ)(r + (1/θ)·ZᵀW·K⁻¹·WᵀZr) (BLNZ §5.1, by SMW).
-    applyWt(state, r, u)
-    solveReduced(state, u, q)
-    applyW(state, q, work)
-    for (let j = 0; j < free; j++) {
-      const i = partition[j]!
-      du[i] = -(r[i]! + work[i]! / theta) / theta
-      const target = xc[i]! + du[i]!
-      direction[i] = Math.min(Math.max(target, lower[i]!), upper[i]!)
-    }
-    Blas1.axpy(-1, x, direction)
-    if (!(Blas1.dot(g, direction) < 0)) {
-      // Morales & Nocedal: the projection is no descent direction; back
-      // towards x^c, to the largest feasible fraction α* ≤ 1 of dᵘ.
-      let alpha = 1
-      for (let j = 0; j < free; j++) {
-        const i = partition[j]!
-        const di = du[i]!
-        if (di > 0 && xc[i]! + alpha * di > upper[i]!) alpha = (upper[i]! - xc[i]!) / di
-        else if (di < 0 && xc[i]! + alpha * di < lower[i]!) alpha = (lower[i]! - xc[i]!) / di
-      }
-      if (!(alpha > 0)) alpha = 0
-      for (let j = 0; j < free; j++) {
-        const i = partition[j]!
-        direction[i] = xc[i]! + alpha * du[i]! - x[i]!
-      }
-    }
-    return true
-  }
-  Blas1.axpy(-1, x, direction)
+  state.maxStep = maxStep
   return true
 }
 
@@ -660,11 +887,11 @@ const resetMemory = (state: LbfgsBState): void => {
  * products, θ and the middle matrix.
  */
 const storePair = (state: LbfgsBState): void => {
-  const { memory: m, work: sNew, reducedGradient: yNew, sy, ss, yy } = state
-  Blas1.copy(state.x, sNew)
-  Blas1.axpy(-1, state.xTrial, sNew)
-  Blas1.copy(state.gradient, yNew)
-  Blas1.axpy(-1, state.gradientTrial, yNew)
+  const { memory: m, sy, ss } = state
+  const sNew = state.sNew
+  const yNew = state.yNew
+  Elementwise.sub(state.x, state.xTrial, sNew)
+  Elementwise.sub(state.gradient, state.gradientTrial, yNew)
   const sTy = Blas1.dot(sNew, yNew)
   const yTy = Blas1.dot(yNew, yNew)
   if (!(sTy > Number.EPSILON * yTy)) {
@@ -679,20 +906,25 @@ const storePair = (state: LbfgsBState): void => {
     slot = state.head
     state.head = (state.head + 1) % m
   }
-  const sRow = state.s[slot]!
-  const yRow = state.y[slot]!
-  Blas1.copy(sNew, sRow)
-  Blas1.copy(yNew, yRow)
+  for (let a = 0; a < state.pairs; a++) state.ringRow[a] = (state.head + a) % m
+  // The new pair takes the buffers; the ring row's old buffers become scratch.
+  state.sNew = state.s[slot]!
+  state.yNew = state.y[slot]!
+  state.s[slot] = sNew
+  state.y[slot] = yNew
+  pairProducts(state, slot, sNew, yNew)
+  // sᵢᵀyⱼ of the new s (L and D read only i newer than or equal to j) and
+  // sᵢᵀsⱼ: the sums over F and over its complement.
+  const free = state.freeGram.data
+  const fixed = state.fixedGram.data
+  const w = 2 * m
   for (let a = 0; a < state.pairs; a++) {
     const j = slotOf(state, a)
-    sy[slot * m + j] = Blas1.dot(sRow, state.y[j]!)
-    sy[j * m + slot] = Blas1.dot(state.s[j]!, yRow)
-    const sts = Blas1.dot(sRow, state.s[j]!)
+    const sRow = (m + slot) * w
+    sy[slot * m + j] = j === slot ? sTy : free[sRow + j]! + fixed[sRow + j]!
+    const sts = free[sRow + m + j]! + fixed[sRow + m + j]!
     ss[slot * m + j] = sts
     ss[j * m + slot] = sts
-    const yty = Blas1.dot(yRow, state.y[j]!)
-    yy[slot * m + j] = yty
-    yy[j * m + slot] = yty
   }
   state.theta = yTy / sTy
   if (!formMiddle(state)) {
@@ -744,14 +976,7 @@ const iterate = (state: LbfgsBState): string | undefined => {
   if (!(slope < 0)) {
     return `no descent direction for the line search (gᵀd = ${slope.toExponential(2)}, projected gradient norm ${state.gradientNorm.toExponential(2)})`
   }
-  // λ_max: the largest λ with lower ≤ x + λd ≤ upper (≥ 1 up to rounding: x̄ is feasible).
-  let maxStep: number = defaultMoreThuenteOptions.maxStep
-  for (let i = 0; i < n; i++) {
-    const di = d[i]!
-    if (di > 0 && upper[i]! < Number.POSITIVE_INFINITY) maxStep = Math.min(maxStep, (upper[i]! - x[i]!) / di)
-    else if (di < 0 && lower[i]! > Number.NEGATIVE_INFINITY)
-      maxStep = Math.min(maxStep, (lower[i]! - x[i]!) / di)
-  }
+  const maxStep = state.maxStep
   if (!(maxStep > 0)) return `line search impossible: no feasible step along d (λ_max = ${maxStep})`
   const first = !state.started && !state.boxed ? 1 / Blas1.nrm2(d) : 1
   const options = { ...state.lineSearch, maxStep }
@@ -764,11 +989,11 @@ const iterate = (state: LbfgsBState): string | undefined => {
   while (search.task === "evaluate" && search.trials < state.maxTrials) {
     step = search.step
     // The trial point, projected against rounding in x + λd.
-    Blas1.copy(x, xt)
-    Blas1.axpy(step, d, xt)
     for (let i = 0; i < n; i++) {
-      if (xt[i]! < lower[i]!) xt[i] = lower[i]!
-      else if (xt[i]! > upper[i]!) xt[i] = upper[i]!
+      let xi = x[i]! + step * d[i]!
+      if (xi < lower[i]!) xi = lower[i]!
+      else if (xi > upper[i]!) xi = upper[i]!
+      xt[i] = xi
     }
     value = state.objective.valueAndGradient(xt, gt)
     // A NaN or ±∞ entry of ∇f makes the slope NaN or ±∞ too.
@@ -860,10 +1085,7 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
         break
       }
     }
-    const sStore = Vector.zeros(m * n)
-    const yStore = Vector.zeros(m * n)
-    const rows = (store: Float64Array) =>
-      Array.from({ length: m }, (_, a) => store.subarray(a * n, (a + 1) * n))
+    const rows = () => Array.from({ length: m }, () => Vector.zeros(n))
     const state: LbfgsBState = {
       objective,
       n,
@@ -884,18 +1106,30 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
       gradientTrial: Vector.zeros(n),
       cauchyPoint: Vector.zeros(n),
       pathDirection: Vector.zeros(n),
+      cauchyTime: 0,
+      maxStep: 0,
       direction: Vector.zeros(n),
       work: Vector.zeros(n),
       reducedGradient: Vector.zeros(n),
       breakpoints: Vector.zeros(n),
       heap: new Int32Array(n),
-      partition: new Int32Array(n),
-      freeCount: n,
-      s: rows(sStore),
-      y: rows(yStore),
+      order: Int32Array.from({ length: n }, (_, i) => i),
+      position: Int32Array.from({ length: n }, (_, i) => i),
+      freeCount: 0,
+      packed: Vector.zeros(2 * m * n),
+      s: rows(),
+      y: rows(),
+      sNew: Vector.zeros(n),
+      yNew: Vector.zeros(n),
       sy: Vector.zeros(m * m),
       ss: Vector.zeros(m * m),
-      yy: Vector.zeros(m * m),
+      freeGram: Matrix.zeros(2 * m, 2 * m),
+      fixedGram: Matrix.zeros(2 * m, 2 * m),
+      gatherY: Vector.zeros(n),
+      gatherS: Vector.zeros(n),
+      gramColumn: Vector.zeros(2 * m),
+      moved: new Int32Array(n),
+      movesSinceRefresh: 0,
       diagonal: Vector.zeros(m),
       lowerSY: Vector.zeros(m * m),
       middle: Vector.zeros(m * m),
@@ -913,6 +1147,7 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
       theta: 1,
       pairs: 0,
       head: 0,
+      ringRow: new Int32Array(m),
       started: false,
       skippedUpdates: 0,
       restarts: 0,

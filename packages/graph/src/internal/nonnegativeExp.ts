@@ -23,7 +23,9 @@
  * Degrees m = 4r + 3 (r = 0…4) cost 3 + r products (r = 0: 2) by
  * Paterson–Stockmeyer in B⁴ (Higham, "Functions of Matrices", 2008, §4.4.3);
  * the cheapest one that meets the bound with s = 0 is used, else m = 19 with
- * the smallest s that meets it, followed by s squarings.
+ * the smallest s that meets it, followed by s squarings. When that s is ≥ 2,
+ * A⁸ = (A⁴)² is formed too and may allow fewer squarings, or degree 15
+ * (`eighthPowerTailFits`).
  *
  * @since 0.1.0
  * @internal
@@ -49,12 +51,16 @@ const INVERSE_FACTORIALS: ReadonlyArray<number> = (() => {
   return c
 })()
 
-/** log₂((m+1)!) for m = 4r + 3. */
-const log2Factorial = (k: number): number => {
-  let s = 0
-  for (let i = 2; i <= k; i++) s += Math.log2(i)
-  return s
-}
+/** The tail bound with ‖A⁸‖ (`eighthPowerTailFits`) sums terms k < TAIL_END at most. */
+const TAIL_END = 100
+
+/** log₂(k!) for k < TAIL_END + 8 (a table: the degree choice reads it several times per call). */
+const LOG2_FACTORIALS: ReadonlyArray<number> = (() => {
+  const t = [0]
+  for (let k = 1; k < TAIL_END + 8; k++) t.push(t[k - 1]! + Math.log2(k))
+  return t
+})()
+const log2Factorial = (k: number): number => LOG2_FACTORIALS[k]!
 
 /**
  * Buffers for order d.
@@ -67,6 +73,7 @@ export interface ExpWorkspace {
   readonly A2: Matrix.Matrix
   readonly A3: Matrix.Matrix
   readonly A4: Matrix.Matrix
+  readonly A8: Matrix.Matrix
   readonly P: Matrix.Matrix
   readonly T: Matrix.Matrix
 }
@@ -82,6 +89,7 @@ export const makeExpWorkspace = (d: number): ExpWorkspace => ({
   A2: Matrix.zeros(d, d),
   A3: Matrix.zeros(d, d),
   A4: Matrix.zeros(d, d),
+  A8: Matrix.zeros(d, d),
   P: Matrix.zeros(d, d),
   T: Matrix.zeros(d, d)
 })
@@ -111,6 +119,42 @@ const excess = (logAlpha: number, logNorm: number, m: number, s: number): number
     (logNorm - s) +
     LOG2_INVERSE_UNIT_ROUNDOFF
   )
+}
+
+/**
+ * Whether degree m meets the truncation target with s squarings by the
+ * bound through ‖A⁸‖ (log₂ of ‖A‖₁ and ‖A⁸‖₁ given, and log₂ Nᵣ below in
+ * `logR`). For a nearly nilpotent A (nearly a DAG: paths of
+ * A's graph end after a few edges) ‖Aᵏ‖^{1/k} keeps falling after k = 4,
+ * which α (from A² … A⁴) cannot see. For k = 8q + r,
+ *
+ *   ‖Aᵏ‖₁ ≤ ‖A⁸‖^q·Nᵣ,   N₀ = 1, Nᵣ = ‖Aʳ‖ (r ≤ 4), Nᵣ = ‖A⁴‖·‖Aʳ⁻⁴‖ (r = 5, 6, 7),
+ *
+ * and the remainder Σ_{k>m} ‖Bᵏ‖/k! (B = 2⁻ˢA) is summed over k < K + 8,
+ * K > m the first k where the ratio of terms eight apart, ≤ ‖B⁸‖·k!/(k+8)!
+ * ≤ ‖B⁸‖/(k+1)⁸, is ≤ ½: the rest is then at most the last eight terms
+ * again (a geometric series per r). (K = m + 1 unless ‖B⁸‖ > 10¹⁰.)
+ */
+const eighthPowerTailFits = (
+  logR: ReadonlyArray<number>,
+  logNorm: number,
+  log8: number,
+  m: number,
+  s: number
+): boolean => {
+  // K: (K + 1)⁸ ≥ 2‖B⁸‖.
+  const start = Math.max(m + 1, Math.ceil(2 ** ((log8 - 8 * s + 1) / 8)) - 1)
+  if (!(start + 8 <= TAIL_END)) return false
+  // Terms relative to the target u·‖B‖₁ = 2^(logNorm − s − 53).
+  const target = logNorm - s - LOG2_INVERSE_UNIT_ROUNDOFF
+  let sum = 0
+  let last = 0
+  for (let k = m + 1; k < start + 8; k++) {
+    const term = 2 ** ((k >> 3) * log8 + logR[k & 7]! - s * k - log2Factorial(k) - target)
+    sum += term
+    if (k >= start) last += term
+  }
+  return sum + last <= 1
 }
 
 /** The powers B², B³, B⁴ of the d × d `B` into the workspace. */
@@ -182,6 +226,26 @@ export const exponentialMinusIdentity = (A: Matrix.Matrix, F: Matrix.Matrix, ws:
       // Smallest s with excess ≤ 0: the excess falls by m per unit of s.
       s = Math.max(1, Math.ceil(excess(alpha3, logNorm, m, 0) / m))
       while (excess(alpha3, logNorm, m, s) > 0 && s < MAX_SCALING) s++
+      // One more product, A⁸ = (A⁴)², pays when it saves two or more squarings.
+      if (s >= 2 && s <= MAX_FOLDED_SCALING) {
+        Blas3.gemm(false, false, 1, ws.A4, ws.A4, 0, ws.A8)
+        const log8 = Math.log2(norm1(ws.A8, sums))
+        const [l2, l3, l4] = [Math.log2(n2), Math.log2(n3), Math.log2(n4)]
+        const logR = [0, logNorm, l2, l3, l4, l4 + logNorm, l4 + l2, l4 + l3]
+        // The cheapest (fewest products) of degree 15 or 19 with fewer squarings;
+        // at equal cost the one with fewer squarings.
+        for (let t = 0; t < s; t++) {
+          if (eighthPowerTailFits(logR, logNorm, log8, 15, t)) {
+            blocks = 3
+            s = t
+            break
+          }
+          if (eighthPowerTailFits(logR, logNorm, log8, 19, t)) {
+            s = t
+            break
+          }
+        }
+      }
     }
   } else {
     blocks = MAX_BLOCKS
