@@ -11,8 +11,11 @@
  *      a check every step (residual; the stopping rule), log-spaced trace
  *      samples of the default evaluators (objective, gradient norm, wall
  *      time, oracle counts), chunks of steps between yields; includes
- *      decoding the cell's parameters and options and building the instance
- *      and the solver (D1: the same for a 1-step cell),
+ *      building the instance and the solver, and deriving the cell's key
+ *      (D1: the same for a 1-step cell); the cell's parameters and options
+ *      are decoded once per specification object (the driver caches them, as
+ *      the cells of a run share their specifications), so after the warm-up
+ *      D reuses them,
  *   E. by `Runner.run` on the one-cell experiment with an in-memory store
  *      (adds validation against the registry, provenance, the store write).
  *

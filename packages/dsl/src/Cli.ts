@@ -18,7 +18,9 @@
  *   JSON file holding an encoded experiment —, validates it against the
  *   built-in registry before anything runs (an invalid experiment prints each
  *   Schema issue with its path and exits 1), and runs it with
- *   `Runner.run` on the store, showing live progress (a line redrawn in place
+ *   `Runner.run` on the store — on worker threads, one per core (`--workers
+ *   n`; `--in-process` or `--workers 0` for fibers on the main thread) —,
+ *   showing live progress (a line redrawn in place
  *   on a terminal; plain lines, at most one a second, in a pipe, a log file
  *   or when `CI` is set). It then prints the run's summary table and, with
  *   `--report`, writes the HTML report. Running the same experiment again
@@ -435,8 +437,22 @@ const runCommand = Command.make(
       )
     ),
     store: storeFlag,
+    workers: Flag.Int("workers").pipe(
+      Flag.withDescription(
+        "Worker threads computing cells beside the main thread (default: cores − 1, one lane per core; 0: as --in-process)"
+      ),
+      Flag.filter(
+        (n) => n >= 0,
+        (n) => `--workers must be at least 0 (got ${n})`
+      ),
+      Flag.optional
+    ),
+    inProcess: Flag.Boolean("in-process").pipe(
+      Flag.withDescription("Run the cells as fibers on the main thread instead of worker threads"),
+      Flag.withDefault(false)
+    ),
     concurrency: Flag.Int("concurrency").pipe(
-      Flag.withDescription("Cells run at once (default: the number of cores)"),
+      Flag.withDescription("In-process cells run at once (default: the number of cores)"),
       Flag.filter(
         (n) => n >= 1,
         (n) => `--concurrency must be at least 1 (got ${n})`
@@ -471,7 +487,10 @@ const runCommand = Command.make(
           Runner.run(experiment, {
             ...(Option.isSome(input.concurrency) ? { concurrency: input.concurrency.value } : {}),
             ...(Option.isSome(input.cellTimeout) ? { cellTimeout: input.cellTimeout.value } : {}),
-            onEvent: progress.onEvent
+            workers: input.inProcess ? 0 : Option.getOrElse(input.workers, () => "cores" as const),
+            onEvent: progress.onEvent,
+            // The progress line follows cells only.
+            sampleEvents: false
           })
         )
         const store = yield* Store

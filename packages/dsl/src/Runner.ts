@@ -16,17 +16,25 @@
  *   on the order or concurrency of the run, or on the process. Running an
  *   experiment twice gives identical records except for the wall times
  *   (`startedAt`, `finishedAt`, `wallTimeMs`, the `wallTimeMs` metric).
- * - **Fibers**: `concurrency` cells run at once (default: the number of
- *   cores, as in-process fibers on one thread). A cell runs its solver in
- *   chunks of steps (`yieldEvery` steps, or by default as many as take about
- *   `chunkMs` = 5 ms) and yields between chunks, so cells interleave and a run
- *   can be interrupted between two steps (interrupted cells are not stored;
- *   resuming recomputes them).
- * - **Worker threads** (Node, `workers: n`): real parallelism. Each worker
- *   receives the experiment once and recomputes the cells it is sent from
- *   their ids, with the same driver, so the records are the same as with
- *   fibers. Starting a worker loads the library (about a second), so they pay
- *   off for runs of many seconds. Interrupting a run terminates its workers.
+ * - **Fibers** (the default, and in the browser): `concurrency` cells run at
+ *   once (default: the number of cores) as in-process fibers on one thread. A
+ *   cell runs its solver in chunks of steps (`yieldEvery` steps, or by
+ *   default as many as take about `chunkMs` = 5 ms) and yields between
+ *   chunks, so cells interleave and a run can be interrupted between two
+ *   steps (interrupted cells are not stored; resuming recomputes them).
+ * - **Worker threads** (Node, `workers: n` or `workers: "cores"`; the CLI's
+ *   default): real parallelism. Each worker receives the experiment once and
+ *   recomputes the cells it is sent from their ids, with the same driver, so
+ *   the records are the same as with fibers. Starting a worker loads the
+ *   library (about a second), so the main thread computes cells too, as one
+ *   more lane: from the start, while the workers load, which join when
+ *   ready (`"cores"`: one lane per core, i.e. one thread fewer than cores).
+ *   Interrupting a run terminates its workers; they are threads of
+ *   the run's process, so killing the process kills them too, and only the
+ *   main thread writes to the store. `"cores"` falls back to fibers where
+ *   threads cannot help or cannot work: one core or one pending cell, no
+ *   `node:worker_threads` (a browser), or a registry other than the built-ins
+ *   without `workerRegistry`.
  * - **Statuses**: the solver's own verdict (`converged`, `stalled`), a
  *   non-finite objective or residual (`diverged`), a stopping rule
  *   (`maxIterations`, `converged`, `timeout`, `stalled`), the per-cell
@@ -76,12 +84,31 @@ export interface RunOptions {
   /** Called with every event of the run (cells starting and finishing, telemetry samples). */
   readonly onEvent?: (event: RunEvent) => void
   /**
-   * Run the cells on this many Node worker threads (`node:worker_threads`)
-   * instead of in-process fibers: real parallelism. Default 0 (fibers). The
-   * workers recompute each cell from (experiment, cellId), with the built-in
-   * registry or the one exported as `registry` by `workerRegistry`.
+   * Whether `onEvent` receives the `Sample` events (telemetry at the trace's
+   * iterations). Default true; false spares building them (and, on worker
+   * threads, posting them) when the consumer only follows cells, as the
+   * CLI's progress line does. The stored traces are the same either way.
    */
-  readonly workers?: number
+  readonly sampleEvents?: boolean
+  /**
+   * Run the cells on Node worker threads (`node:worker_threads`) instead of
+   * in-process fibers: real parallelism. A number of threads (0: fibers), or
+   * `"cores"`: one lane per core (`os.availableParallelism()` − 1 threads,
+   * the main thread computing cells too, as it does beside any workers), falling back to
+   * fibers when threads cannot help or cannot work (one core or one pending
+   * cell, no `node:worker_threads`, a registry other than the built-ins
+   * without `workerRegistry`). Default 0 (fibers; the CLI defaults to
+   * `"cores"`). The workers recompute each cell from (experiment, cellId),
+   * with the built-in registry or the one exported as `registry` by
+   * `workerRegistry`; the records are the same as with fibers.
+   */
+  readonly workers?: number | "cores"
+  /**
+   * With `workers`: whether the main thread computes cells too, as one more
+   * lane (from the start, while the workers load). Default true; false
+   * leaves every cell to the worker threads.
+   */
+  readonly mainThread?: boolean
   /** With `workers` and a registry other than the built-ins: a module (URL or absolute path) exporting it as `registry`. */
   readonly workerRegistry?: string
 }
@@ -166,6 +193,57 @@ const defaultConcurrency = (): number => {
 
 const now = (): number => performance.now()
 
+/** The number of cores for `workers: "cores"` (Node's `os.availableParallelism()`), or undefined without `node:os`. */
+const availableCores = (): Effect.Effect<number | undefined> =>
+  Effect.promise(() =>
+    import("node:os").then(
+      (os) => (typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length),
+      () => undefined
+    )
+  )
+
+/** The module compile cache directory of this process (Node's `module.getCompileCacheDir()`), for its workers. */
+const compileCacheDir: Effect.Effect<string | undefined> = Effect.promise(() =>
+  import("node:module").then(
+    (m) => (typeof m.getCompileCacheDir === "function" ? m.getCompileCacheDir() : undefined),
+    () => undefined
+  )
+)
+
+/** Whether `node:worker_threads` can be loaded here. */
+const hasWorkerThreads = (): Effect.Effect<boolean> =>
+  Effect.promise(() =>
+    import("node:worker_threads").then(
+      (w) => typeof w.Worker === "function",
+      () => false
+    )
+  )
+
+/** The worker threads of a run: `options.workers` resolved (0: in-process fibers). */
+const workerCount = (
+  options: RunOptions,
+  registry: Registry.Registry,
+  pending: number
+): Effect.Effect<number> =>
+  Effect.gen(function* () {
+    const requested = options.workers ?? 0
+    const loadable = registry === Registry.builtins || options.workerRegistry !== undefined
+    if (requested === "cores") {
+      if (pending <= 1 || !loadable || !(yield* hasWorkerThreads())) return 0
+      // One lane per core in all: the main thread computes cells too (unless told not to).
+      const cores = yield* availableCores()
+      if (cores === undefined || cores <= 1) return 0
+      return options.mainThread === false ? Math.min(cores, pending) : Math.min(cores - 1, pending - 1)
+    }
+    const n = Math.floor(requested)
+    if (n > 0 && !loadable) {
+      return yield* Effect.die(
+        new Error("Runner.run: with `workers`, a registry other than the built-ins needs `workerRegistry`")
+      )
+    }
+    return Math.max(0, n)
+  })
+
 const recordSolver = (solver: Experiment.CellSolver): CellRecord["solver"] =>
   solver._tag === "Solver"
     ? { name: solver.name, options: solver.options }
@@ -200,16 +278,40 @@ const driveCell = (
     })
   })
 
-const findCell = (
-  experiment: Experiment.Experiment,
-  cellId: string,
-  registry: Registry.Registry
-): Effect.Effect<Experiment.Cell, CellNotFound> => {
-  const cell = Experiment.expand(experiment, registry).find((c) => c.cellId === cellId)
-  return cell === undefined
-    ? Effect.fail(new CellNotFound({ cellId, message: `no cell ${cellId} in the experiment` }))
-    : Effect.succeed(cell)
+/** An experiment validated against a registry, with its cells by id. */
+interface Prepared {
+  readonly valid: Experiment.Experiment
+  readonly cells: ReadonlyMap<string, Experiment.Cell>
 }
+
+/**
+ * Validated experiments and their cells, by experiment (an immutable value)
+ * and registry: {@link runCell} called for each cell of an experiment (as
+ * `descent verify` does) validates and expands it once, not once per cell.
+ */
+const preparedRuns = new WeakMap<Experiment.Experiment, WeakMap<Registry.Registry, Prepared>>()
+
+const prepare = (
+  experiment: Experiment.Experiment,
+  registry: Registry.Registry
+): Effect.Effect<Prepared, Schema.SchemaError> =>
+  Effect.suspend(() => {
+    const hit = preparedRuns.get(experiment)?.get(registry)
+    if (hit !== undefined) return Effect.succeed(hit)
+    return Effect.map(Experiment.validate(experiment, registry), (valid) => {
+      const prepared: Prepared = {
+        valid,
+        cells: new Map(Experiment.expand(valid, registry).map((c) => [c.cellId, c]))
+      }
+      let byRegistry = preparedRuns.get(experiment)
+      if (byRegistry === undefined) {
+        byRegistry = new WeakMap()
+        preparedRuns.set(experiment, byRegistry)
+      }
+      byRegistry.set(registry, prepared)
+      return prepared
+    })
+  })
 
 /**
  * Computes one cell of `experiment` on its own (no store), e.g. in a worker or
@@ -224,11 +326,12 @@ export const runCell = (
   options: Omit<RunOptions, "concurrency" | "onEvent"> & { readonly onSample?: (sample: Sample) => void } = {}
 ): Effect.Effect<CellOutcome, CellNotFound | Schema.SchemaError> => {
   const registry = options.registry ?? Registry.builtins
-  return Effect.flatMap(Experiment.validate(experiment, registry), (valid) =>
-    Effect.flatMap(findCell(valid, cellId, registry), (cell) =>
-      driveCell(valid, cell, options, noCaches, options.onSample)
-    )
-  )
+  return Effect.flatMap(prepare(experiment, registry), ({ valid, cells }) => {
+    const cell = cells.get(cellId)
+    return cell === undefined
+      ? Effect.fail(new CellNotFound({ cellId, message: `no cell ${cellId} in the experiment` }))
+      : driveCell(valid, cell, options, noCaches, options.onSample)
+  })
 }
 
 /**
@@ -268,6 +371,7 @@ export const run = (
     Effect.gen(function* () {
       const registry = options.registry ?? Registry.builtins
       const emit = options.onEvent ?? (() => {})
+      const sampleEvents = options.onEvent !== undefined && options.sampleEvents !== false
       const valid = yield* Experiment.validate(experiment, registry)
       const store = yield* Store
       const cells = Experiment.expand(valid, registry)
@@ -292,21 +396,26 @@ export const run = (
         resumed: cells.length - pending.length
       })
       const caches = makeCaches(pending)
-      const workers = Math.floor(options.workers ?? 0)
-      if (workers > 0 && registry !== Registry.builtins && options.workerRegistry === undefined) {
-        return yield* Effect.die(
-          new Error("Runner.run: with `workers`, a registry other than the built-ins needs `workerRegistry`")
-        )
-      }
+      const workers = yield* workerCount(options, registry, pending.length)
+      const cellsById = new Map(pending.map((c) => [c.cellId, c]))
+      const mainThread = options.mainThread !== false
       const pool =
         workers > 0 && pending.length > 0
-          ? yield* makePool(Math.min(workers, pending.length), {
-              experiment: Experiment.toJson(valid),
-              registryModule: options.workerRegistry,
-              cellTimeout: options.cellTimeout ?? Number.POSITIVE_INFINITY,
-              chunkMs: options.chunkMs ?? 5,
-              forwardSamples: options.onEvent !== undefined
-            })
+          ? yield* makePool(
+              Math.min(workers, pending.length),
+              {
+                experiment: Experiment.toJson(valid),
+                registryModule: options.workerRegistry,
+                cellTimeout: options.cellTimeout ?? Number.POSITIVE_INFINITY,
+                chunkMs: options.chunkMs ?? 5,
+                forwardSamples: sampleEvents,
+                compileCache: yield* compileCacheDir
+              },
+              mainThread
+                ? (cellId, onSample) =>
+                    driveCell(valid, cellsById.get(cellId)!, { ...options, registry }, caches, onSample)
+                : undefined
+            )
           : undefined
       const statuses: Partial<Record<CellStatus, number>> = {}
       let computed = 0
@@ -317,11 +426,22 @@ export const run = (
           Effect.gen(function* () {
             emit({ _tag: "CellStarted", runId, cell })
             const startedAt = yield* Clock.currentTimeMillis
-            const onSample = (s: Sample): void =>
-              emit({ _tag: "Sample", runId, cellId: cell.cellId, iteration: s.iteration, values: s.values })
+            const onSample = sampleEvents
+              ? (s: Sample): void =>
+                  emit({
+                    _tag: "Sample",
+                    runId,
+                    cellId: cell.cellId,
+                    iteration: s.iteration,
+                    values: s.values
+                  })
+              : undefined
             const outcome = yield* pool === undefined
               ? driveCell(valid, cell, { ...options, registry }, caches, onSample)
-              : pool.run(cell.cellId, onSample)
+              : pool.run(cell.cellId, onSample, (local) => {
+                  // A cell sent to a worker does not need this thread's instance.
+                  if (!local) caches.release(cell)
+                })
             const finishedAt = yield* Clock.currentTimeMillis
             const record: CellRecord = {
               runId,
@@ -355,8 +475,11 @@ export const run = (
             emit({ _tag: "CellFinished", record })
           }),
         {
+          // With workers, the main thread is one more lane (see `makePool`).
           concurrency:
-            workers > 0 ? workers : Math.max(1, Math.floor(options.concurrency ?? defaultConcurrency())),
+            workers > 0
+              ? workers + (mainThread ? 1 : 0)
+              : Math.max(1, Math.floor(options.concurrency ?? defaultConcurrency())),
           discard: true
         }
       )

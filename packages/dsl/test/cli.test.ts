@@ -144,6 +144,16 @@ describe("descent run, ls, show, export, report, verify", () => {
     expect(storedCells(miniStore)).toEqual(first)
   })
 
+  it("computes the same records in-process (--in-process) as on worker threads (the default)", async () => {
+    const store = at("mini-in-process/descent.sqlite")
+    const r = await descent(["run", mini, "--store", store, "--in-process"])
+    expect(r.stderr).toBe("")
+    expect(r.code).toBe(0)
+    const inProcess = storedCells(store)
+    expect(inProcess.runId).toBe(first.runId)
+    expect(inProcess.cells.map(withoutWallTimes)).toEqual(first.cells.map(withoutWallTimes))
+  })
+
   it("ls, show, export and report read the run back", async () => {
     const [ls, show, spec, csv, json, report] = await Promise.all([
       descent(["ls", "--store", miniStore]),

@@ -9,6 +9,7 @@ import * as Experiment from "../src/Experiment.ts"
 import { nextSampleAfter } from "../src/internal/driver.ts"
 import * as MemoryStore from "../src/MemoryStore.ts"
 import * as Problems from "../src/Problems.ts"
+import * as Registry from "../src/Registry.ts"
 import * as Runner from "../src/Runner.ts"
 import * as Seeds from "../src/Seeds.ts"
 import * as Stopping from "../src/Stopping.ts"
@@ -350,8 +351,10 @@ describe("worker threads", () => {
   it("compute the same records as in-process fibers", async () => {
     const fibers = await runInMemory(experiment)
     const events: Array<Runner.RunEvent> = []
+    // Without the main thread's lane, so that every cell is computed on a worker.
     const threads = await runInMemory(experiment, {
       workers: 2,
+      mainThread: false,
       workerRegistry,
       onEvent: (e) => events.push(e)
     })
@@ -368,6 +371,44 @@ describe("worker threads", () => {
     await expect(runInMemory(experiment, { workers: 1 })).rejects.toThrow(/workerRegistry/)
   })
 
+  it('"cores" runs the built-ins on threads and falls back to fibers for a registry it cannot load', async () => {
+    const builtin = Experiment.make({ name: "cores", seed: 9, repetitions: 2 }).pipe(
+      Experiment.withProblems(logistic, rosenbrock),
+      Experiment.withSolvers(Experiment.solver("adam", { learningRate: 0.01 }), Experiment.solver("lbfgs")),
+      Experiment.withStopping(Stopping.maxIterations(200))
+    )
+    const fibers = await runInMemory(builtin, { registry: Registry.builtins })
+    const threads = await runInMemory(builtin, { registry: Registry.builtins, workers: "cores" })
+    const threadsOnly = await runInMemory(builtin, {
+      registry: Registry.builtins,
+      workers: "cores",
+      mainThread: false
+    })
+    expect(threads.summary.computed).toBe(8)
+    expect(threads.cells.map(withoutWallTimes)).toEqual(fibers.cells.map(withoutWallTimes))
+    expect(threadsOnly.cells.map(withoutWallTimes)).toEqual(fibers.cells.map(withoutWallTimes))
+    // testRegistry has solvers a worker cannot import without `workerRegistry`: in-process, no error.
+    const fallback = await runInMemory(experiment, { workers: "cores" })
+    const inProcess = await runInMemory(experiment)
+    expect(fallback.cells.map(withoutWallTimes)).toEqual(inProcess.cells.map(withoutWallTimes))
+  })
+
+  it("post no samples when `sampleEvents` is false; the traces are the same", async () => {
+    const events: Array<Runner.RunEvent> = []
+    const quiet = await runInMemory(experiment, {
+      workers: 2,
+      mainThread: false,
+      workerRegistry,
+      sampleEvents: false,
+      onEvent: (e) => events.push(e)
+    })
+    expect(events.filter((e) => e._tag === "Sample")).toHaveLength(0)
+    expect(events.filter((e) => e._tag === "CellFinished")).toHaveLength(12)
+    const inProcess = await runInMemory(experiment, { sampleEvents: false })
+    expect(inProcess.events.filter((e) => e._tag === "Sample")).toHaveLength(0)
+    expect(quiet.cells.map(withoutWallTimes)).toEqual(inProcess.cells.map(withoutWallTimes))
+  })
+
   it("are terminated when the run is interrupted; nothing is stored", async () => {
     const e = Experiment.make({ name: "long on workers" }).pipe(
       Experiment.withProblems(rosenbrock),
@@ -377,7 +418,7 @@ describe("worker threads", () => {
     const started = performance.now()
     const stored = await Effect.runPromise(
       Effect.gen(function* () {
-        const fiber = yield* Effect.forkChild(Runner.run(e, { workers: 1 }))
+        const fiber = yield* Effect.forkChild(Runner.run(e, { workers: 1, mainThread: false }))
         yield* Effect.sleep("300 millis")
         yield* Fiber.interrupt(fiber)
         const store = yield* Store

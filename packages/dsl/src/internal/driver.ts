@@ -5,7 +5,7 @@
  * calls it from a fiber and yields between chunks, a worker thread calls it in
  * a loop. No Effect and no allocation per step in here.
  */
-import { Objective, Random, type Solver } from "@descent/core"
+import { Objective, Random, type Solver, Vector } from "@descent/core"
 import { Lbfgs, LbfgsB, ProximalGradient } from "@descent/optim"
 import { Schema } from "effect"
 import * as Evaluators from "../Evaluators.ts"
@@ -188,6 +188,91 @@ export const nextSampleAfter = (t: number, ratio: number): number => Math.max(t 
 const MIN_CHUNK = 1
 const MAX_CHUNK = 1 << 20
 
+// The built-in metrics as small integers (slots of a driver's metric cache).
+const K_OBJECTIVE = 0
+const K_SUBOPTIMALITY = 1
+const K_GRADIENT_NORM = 2
+const K_CONSTRAINT_VIOLATION = 3
+const K_WALL_TIME = 4
+const K_VALUE_CALLS = 5
+const K_GRADIENT_CALLS = 6
+const K_HESSIAN_VECTOR_CALLS = 7
+const K_STATE_SCALARS = 8
+const K_STATE_BYTES = 9
+const K_STAGE = 10
+const METRIC_KINDS = 11
+/** A `solver.<name>` metric (read from the machine's own metrics, not cached in a slot). */
+const K_SOLVER = 11
+/** Any other name: NaN. */
+const K_UNKNOWN = 12
+
+const metricKind = (name: string): number => {
+  switch (name) {
+    case "objective":
+      return K_OBJECTIVE
+    case "suboptimality":
+      return K_SUBOPTIMALITY
+    case "gradientNorm":
+      return K_GRADIENT_NORM
+    case "constraintViolation":
+      return K_CONSTRAINT_VIOLATION
+    case "wallTimeMs":
+      return K_WALL_TIME
+    case "valueCalls":
+      return K_VALUE_CALLS
+    case "gradientCalls":
+      return K_GRADIENT_CALLS
+    case "hessianVectorCalls":
+      return K_HESSIAN_VECTOR_CALLS
+    case "stateScalars":
+      return K_STATE_SCALARS
+    case "stateBytes":
+      return K_STATE_BYTES
+    case "stage":
+      return K_STAGE
+    default:
+      return name.startsWith("solver.") ? K_SOLVER : K_UNKNOWN
+  }
+}
+
+/**
+ * Decoded parameters and options by schema and raw value. The cells of a run
+ * share their problem and solver specifications (objects), so each is decoded
+ * once per run instead of once per cell; an experiment is an immutable value.
+ */
+const decoded = new WeakMap<object, WeakMap<object, unknown>>()
+
+const decodeCached = <A>(schema: Schema.Codec<A, unknown>, raw: unknown): A => {
+  if (typeof raw !== "object" || raw === null) return Schema.decodeUnknownSync(schema)(raw)
+  let bySchema = decoded.get(schema)
+  if (bySchema === undefined) {
+    bySchema = new WeakMap()
+    decoded.set(schema, bySchema)
+  }
+  if (bySchema.has(raw)) return bySchema.get(raw) as A
+  const value = Schema.decodeUnknownSync(schema)(raw)
+  bySchema.set(raw, value)
+  return value
+}
+
+/**
+ * Scratch vectors for the evaluators, by length, shared by the drivers of a
+ * thread: they are used only inside one synchronous metric computation, never
+ * across a yield, so cells need not allocate their own.
+ */
+const scratchByLength = new Map<number, Float64Array>()
+const SCRATCH_LENGTHS = 8
+
+const sharedScratch = (n: number): Float64Array => {
+  let v = scratchByLength.get(n)
+  if (v === undefined) {
+    if (scratchByLength.size >= SCRATCH_LENGTHS) scratchByLength.delete(scratchByLength.keys().next().value!)
+    v = Vector.zeros(n)
+    scratchByLength.set(n, v)
+  } else v.fill(0) // as a fresh vector: the same numbers whatever ran before
+  return v
+}
+
 /** Builds the driver of `cell`; never throws (a failure is the outcome `failed`). */
 export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOptions): Driver => {
   const { registry, caches, now } = options
@@ -218,15 +303,16 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
   let meter: Objective.MeteredObjective | undefined
   /** Oracle calls of the finished stages (machines that count their own calls). */
   const base = Objective.zeroCounts()
+  /** The cell's oracle counts so far, written into one reused record (read at once by the caller). */
+  const total = Objective.zeroCounts()
   const counts = (): Objective.OracleCounts => {
     if (meter !== undefined) return meter.counts
     const c = machine!.counts!(state)
-    return {
-      value: base.value + c.value,
-      gradient: base.gradient + c.gradient,
-      hessianVector: base.hessianVector + c.hessianVector,
-      matvec: base.matvec + c.matvec
-    }
+    total.value = base.value + c.value
+    total.gradient = base.gradient + c.gradient
+    total.hessianVector = base.hessianVector + c.hessianVector
+    total.matvec = base.matvec + c.matvec
+    return total
   }
   let optimum = Number.NaN
   let stages: Array<StagePlan> = []
@@ -244,68 +330,78 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
 
   // ---- metrics ------------------------------------------------------------
 
-  const cache = new Map<string, number>()
+  // The metrics of the current iteration, each computed at most once: a slot
+  // per built-in metric, valid while its stamp equals `generation` (bumping
+  // the generation forgets them all without clearing anything).
+  const slotValues = new Float64Array(METRIC_KINDS)
+  const slotStamps = new Uint32Array(METRIC_KINDS)
+  let generation = 1
+  const remember = (kind: number, v: number): void => {
+    slotValues[kind] = v
+    slotStamps[kind] = generation
+  }
   let solverMetrics: Solver.Metrics | undefined
   /** Whether samples need both the objective and the gradient norm (one `valueAndGradient` gives both). */
   let paired = false
-  const metric = (name: string): number => {
-    let v = cache.get(name)
-    if (v !== undefined) return v
+  /** Metric `name` of kind `kind` (`metricKind(name)`) at the current iteration. */
+  const metricOf = (kind: number, name: string): number => {
+    if (kind < METRIC_KINDS && slotStamps[kind] === generation) return slotValues[kind]!
     const x = machine!.iterate(state)
     const p = problem!
-    switch (name) {
-      case "objective":
+    let v: number
+    switch (kind) {
+      case K_OBJECTIVE:
         if (paired) {
           const f = p.objective.valueAndGradient(x, scratch!)
           v = p.regularizer === undefined ? f : f + p.regularizer.value(x)
-          cache.set("gradientNorm", Evaluators.gradientMappingNormFrom(p, x, scratch!))
+          remember(K_GRADIENT_NORM, Evaluators.gradientMappingNormFrom(p, x, scratch!))
         } else v = Evaluators.objectiveValue(p, x)
         break
-      case "suboptimality":
-        v = metric("objective") - optimum
+      case K_SUBOPTIMALITY:
+        v = metricOf(K_OBJECTIVE, "objective") - optimum
         break
-      case "gradientNorm":
+      case K_GRADIENT_NORM:
         v = Evaluators.gradientMappingNorm(p, x, scratch!)
         break
-      case "constraintViolation":
+      case K_CONSTRAINT_VIOLATION:
         v = Evaluators.constraintViolationOf(p, x)
         break
-      case "wallTimeMs":
+      case K_WALL_TIME:
         v = solverMs
         break
-      case "valueCalls":
-      case "gradientCalls":
-      case "hessianVectorCalls": {
+      case K_VALUE_CALLS:
+      case K_GRADIENT_CALLS:
+      case K_HESSIAN_VECTOR_CALLS: {
         const c = counts()
-        cache.set("valueCalls", c.value)
-        cache.set("gradientCalls", c.gradient)
-        cache.set("hessianVectorCalls", c.hessianVector)
-        v = name === "valueCalls" ? c.value : name === "gradientCalls" ? c.gradient : c.hessianVector
+        remember(K_VALUE_CALLS, c.value)
+        remember(K_GRADIENT_CALLS, c.gradient)
+        remember(K_HESSIAN_VECTOR_CALLS, c.hessianVector)
+        v = kind === K_VALUE_CALLS ? c.value : kind === K_GRADIENT_CALLS ? c.gradient : c.hessianVector
         break
       }
-      case "stateScalars":
-      case "stateBytes": {
+      case K_STATE_SCALARS:
+      case K_STATE_BYTES: {
         const size = machine!.stateSize(state)
-        cache.set("stateScalars", size.scalars)
-        cache.set("stateBytes", size.bytes)
-        v = name === "stateScalars" ? size.scalars : size.bytes
+        remember(K_STATE_SCALARS, size.scalars)
+        remember(K_STATE_BYTES, size.bytes)
+        v = kind === K_STATE_SCALARS ? size.scalars : size.bytes
         break
       }
-      case "stage":
+      case K_STAGE:
         v = stageIndex
         break
-      default: {
-        if (name.startsWith("solver.")) {
-          solverMetrics ??= machine!.metrics(state)
-          v = solverMetrics[name.slice("solver.".length)] ?? Number.NaN
-        } else v = Number.NaN
-      }
+      case K_SOLVER:
+        solverMetrics ??= machine!.metrics(state)
+        return solverMetrics[name.slice("solver.".length)] ?? Number.NaN
+      default:
+        return Number.NaN
     }
-    cache.set(name, v)
+    remember(kind, v)
     return v
   }
+  const metric = (name: string): number => metricOf(metricKind(name), name)
   const freshMetrics = (): void => {
-    cache.clear()
+    generation++
     solverMetrics = undefined
   }
 
@@ -321,6 +417,8 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
     return names
   }
   let columnNames: Array<string> = []
+  /** `metricKind` of each of `columnNames`. */
+  let columnKinds: Array<number> = []
   let pairedColumns = false
 
   /** The columns of `columnNames`, in order (also in `trace.values`). */
@@ -336,7 +434,8 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
     paired = pairedColumns
     const k = trace.iteration.length
     trace.iteration.push(iteration)
-    for (let c = 0; c < columnNames.length; c++) columnArrays[c]!.push(metric(columnNames[c]!))
+    for (let c = 0; c < columnNames.length; c++)
+      columnArrays[c]!.push(metricOf(columnKinds[c]!, columnNames[c]!))
     paired = false
     solverMetrics ??= machine!.metrics(state)
     for (const name in solverMetrics) {
@@ -348,7 +447,9 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
       }
       column.push(solverMetrics[name]!)
     }
-    for (const column of solverColumns.values()) if (column.length < k + 1) column.push(Number.NaN)
+    if (solverColumns.size > 0) {
+      for (const column of solverColumns.values()) if (column.length < k + 1) column.push(Number.NaN)
+    }
     lastSampled = iteration
     while (nextSample <= iteration) nextSample = nextSampleAfter(nextSample, ratio)
     evaluationMs += now() - t0
@@ -463,11 +564,11 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
   const setup = (): boolean => {
     const generator = registry.problems.get(cell.problem.name)
     if (generator === undefined) throw new Error(`unknown problem "${cell.problem.name}"`)
-    const parameters = Schema.decodeUnknownSync(generator.parameters)(cell.problem.parameters)
+    const parameters = decodeCached(generator.parameters, cell.problem.parameters)
     problem = caches.instance(cell, () =>
       generator.make(parameters, Seeds.instanceKey(experiment.seed, cell.instanceId))
     )
-    scratch = Evaluators.scratchFor(problem)
+    scratch = sharedScratch(problem.x0.length)
     const wantsReference = evaluators.some((e) => e._tag === "Suboptimality" && e.reference === "bestFound")
     const p = problem
     optimum = p.optimum ?? (wantsReference ? caches.optimum(cell, () => referenceOptimum(p)) : Number.NaN)
@@ -476,7 +577,7 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
     stages = specs.map((s) => {
       const definition = registry.solvers.get(s.solver.name)
       if (definition === undefined) throw new Error(`unknown solver "${s.solver.name}"`)
-      const decoded = Schema.decodeUnknownSync(definition.options)(s.solver.options)
+      const decoded = decodeCached(definition.options, s.solver.options)
       return { machine: definition.make(decoded), until: s.until }
     })
     if (stages.some((st) => st.machine.counts === undefined)) {
@@ -485,6 +586,7 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
     } else seen = problem
     cellChecker = Stopping.compile(experiment.stopping)
     columnNames = columns()
+    columnKinds = columnNames.map(metricKind)
     columnArrays = columnNames.map((name) => {
       const column: Array<number> = []
       trace.values[name] = column

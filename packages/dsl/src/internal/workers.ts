@@ -4,6 +4,12 @@
  * recomputes the cells it is sent (`worker.ts`); a cell's outcome does not
  * depend on the thread that computes it.
  *
+ * Besides the workers, the pool has one local lane: the caller's own thread
+ * (in-process, as a fiber that yields between chunks of steps). It computes
+ * cells at once, while the workers load the library (about a second each),
+ * so a short run is not slower on workers than in-process; the workers join
+ * as they become ready.
+ *
  * Interrupting a cell that runs on a worker terminates that worker (a
  * synchronous solver loop cannot be stopped from outside); a worker that dies
  * fails its cell with the error and is replaced.
@@ -28,12 +34,30 @@ type WorkerMessage =
   | { readonly type: "done"; readonly cellId: string; readonly outcome: CellOutcome }
   | { readonly type: "missing"; readonly cellId: string }
 
-/** A pool of workers with a queue of idle ones. */
+/** Computes a cell in the caller's thread. */
+export type LocalLane = (
+  cellId: string,
+  onSample: ((sample: Sample) => void) | undefined
+) => Effect.Effect<CellOutcome>
+
+/** A pool of workers and a local lane, with a queue of the idle ones. */
 export interface WorkerPool {
+  /** Computes a cell on the first idle lane (the local one or a worker); `onLane` is told which. */
   readonly run: (
     cellId: string,
-    onSample: ((sample: Sample) => void) | undefined
+    onSample: ((sample: Sample) => void) | undefined,
+    onLane: (local: boolean) => void
   ) => Effect.Effect<CellOutcome>
+}
+
+const LOCAL = "local" as const
+
+/** In the idle queue when no worker can start and there is no local lane: every cell fails with it. */
+class NoWorker {
+  readonly error: unknown
+  constructor(error: unknown) {
+    this.error = error
+  }
 }
 
 const failed = (message: string): CellOutcome => ({
@@ -47,14 +71,20 @@ const failed = (message: string): CellOutcome => ({
 })
 
 /**
- * Starts `size` workers for one run (terminated when the scope closes).
+ * Starts `size` workers for one run (terminated when the scope closes), in
+ * the background: until they are ready, `local` (if given) computes the cells.
  */
-export const makePool = (size: number, init: WorkerInit): Effect.Effect<WorkerPool, never, Scope.Scope> =>
+export const makePool = (
+  size: number,
+  init: WorkerInit,
+  local: LocalLane | undefined
+): Effect.Effect<WorkerPool, never, Scope.Scope> =>
   Effect.gen(function* () {
     const { Worker } = yield* Effect.promise(() => import("node:worker_threads"))
     const entry = new URL("./worker.ts", import.meta.url)
     const all = new Set<NodeWorker>()
-    const idle = yield* Queue.unbounded<NodeWorker>()
+    const idle = yield* Queue.unbounded<NodeWorker | typeof LOCAL | NoWorker>()
+    if (local !== undefined) Queue.offerUnsafe(idle, LOCAL)
 
     const spawn = (): Promise<NodeWorker> =>
       new Promise((resolve, reject) => {
@@ -81,65 +111,92 @@ export const makePool = (size: number, init: WorkerInit): Effect.Effect<WorkerPo
         return Promise.all([...all].map((w) => w.terminate().catch(() => 0)))
       }).pipe(Effect.asVoid)
     )
-    const workers = yield* Effect.promise(() => Promise.all(Array.from({ length: size }, spawn)))
-    for (const w of workers) Queue.offerUnsafe(idle, w)
+    /**
+     * Starts a worker in the background. One that cannot start leaves the
+     * work to the others and the local lane; without either, the run dies
+     * with its error instead of waiting for a worker forever.
+     */
+    const start = (): void => {
+      spawn().then(
+        (w) => {
+          if (closed) void w.terminate().catch(() => 0)
+          else Queue.offerUnsafe(idle, w)
+        },
+        (error: unknown) => {
+          if (!closed && local === undefined && all.size === 0) Queue.offerUnsafe(idle, new NoWorker(error))
+        }
+      )
+    }
+    for (let i = 0; i < size; i++) start()
 
     /** Replaces a dead worker (in the background; the pool works with fewer until it is ready). */
     const replace = (dead: NodeWorker): void => {
       all.delete(dead)
       void dead.terminate().catch(() => 0)
-      if (closed) return
-      spawn().then(
-        (w) => Queue.offerUnsafe(idle, w),
-        () => {}
+      if (!closed) start()
+    }
+
+    const onWorker = (
+      worker: NodeWorker,
+      cellId: string,
+      onSample: ((sample: Sample) => void) | undefined
+    ): Effect.Effect<CellOutcome> => {
+      let healthy = true
+      return Effect.callback<CellOutcome>((resume) => {
+        const cleanup = (): void => {
+          worker.off("message", onMessage)
+          worker.off("error", onError)
+        }
+        const onMessage = (message: WorkerMessage): void => {
+          if (message.type === "ready" || message.cellId !== cellId) return
+          if (message.type === "sample") {
+            onSample?.(message.sample)
+            return
+          }
+          cleanup()
+          resume(
+            Effect.succeed(
+              message.type === "done" ? message.outcome : failed(`the worker does not know cell ${cellId}`)
+            )
+          )
+        }
+        const onError = (error: Error): void => {
+          cleanup()
+          healthy = false
+          resume(Effect.succeed(failed(`worker thread died: ${error.message}`)))
+        }
+        worker.on("message", onMessage)
+        worker.on("error", onError)
+        worker.postMessage({ cellId })
+        return Effect.sync(() => {
+          // Interrupted: the worker is busy with this cell and cannot be stopped otherwise.
+          cleanup()
+          healthy = false
+        })
+      }).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            if (healthy) Queue.offerUnsafe(idle, worker)
+            else replace(worker)
+          })
+        )
       )
     }
 
     const run = (
       cellId: string,
-      onSample: ((sample: Sample) => void) | undefined
+      onSample: ((sample: Sample) => void) | undefined,
+      onLane: (local: boolean) => void
     ): Effect.Effect<CellOutcome> =>
-      Effect.flatMap(Queue.take(idle), (worker) => {
-        let healthy = true
-        return Effect.callback<CellOutcome>((resume) => {
-          const cleanup = (): void => {
-            worker.off("message", onMessage)
-            worker.off("error", onError)
-          }
-          const onMessage = (message: WorkerMessage): void => {
-            if (message.type === "ready" || message.cellId !== cellId) return
-            if (message.type === "sample") {
-              onSample?.(message.sample)
-              return
-            }
-            cleanup()
-            resume(
-              Effect.succeed(
-                message.type === "done" ? message.outcome : failed(`the worker does not know cell ${cellId}`)
-              )
-            )
-          }
-          const onError = (error: Error): void => {
-            cleanup()
-            healthy = false
-            resume(Effect.succeed(failed(`worker thread died: ${error.message}`)))
-          }
-          worker.on("message", onMessage)
-          worker.on("error", onError)
-          worker.postMessage({ cellId })
-          return Effect.sync(() => {
-            // Interrupted: the worker is busy with this cell and cannot be stopped otherwise.
-            cleanup()
-            healthy = false
-          })
-        }).pipe(
-          Effect.ensuring(
-            Effect.sync(() => {
-              if (healthy) Queue.offerUnsafe(idle, worker)
-              else replace(worker)
-            })
-          )
-        )
+      Effect.flatMap(Queue.take(idle), (lane) => {
+        if (lane instanceof NoWorker) {
+          Queue.offerUnsafe(idle, lane)
+          return Effect.die(lane.error)
+        }
+        onLane(lane === LOCAL)
+        return lane === LOCAL
+          ? local!(cellId, onSample).pipe(Effect.ensuring(Effect.sync(() => Queue.offerUnsafe(idle, LOCAL))))
+          : onWorker(lane, cellId, onSample)
       })
 
     return { run }
