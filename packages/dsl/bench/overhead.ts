@@ -29,7 +29,8 @@
  * `child`), because this machine is shared: wall times of processes waiting
  * for a core are meaningless.
  *
- * Run on demand: `node packages/dsl/bench/overhead.ts` (`REPEATS=n` processes per variant, default 7).
+ * Run on demand: `node packages/dsl/bench/overhead.ts` (`REPEATS=n` processes per variant, default 11;
+ * `WARMUP=n` unmeasured runs per process, default 50).
  */
 import { Random, Solver, Vector } from "@descent/core"
 import { GradientTransform, Optimizers } from "@descent/optim"
@@ -47,6 +48,13 @@ import * as Stopping from "../src/Stopping.ts"
 const STEPS = 10_000
 const LEARNING_RATE = 0.1
 const ROUNDS = 40
+/**
+ * Unmeasured runs per process first: 50, so every variant is timed in steady
+ * state, as the cells of a run are after the first few (with 10, TurboFan was
+ * still optimizing the driver's larger code path in some processes, and D's
+ * figure swung by ±5 % from process to process).
+ */
+const WARMUP = Number(process.env.WARMUP ?? 50)
 
 const experimentOf = (steps: number) =>
   Experiment.make({ name: "overhead", seed: 1 }).pipe(
@@ -141,7 +149,7 @@ type Variant = keyof typeof variants
  */
 const child = async (variant: Variant): Promise<void> => {
   const fn = variants[variant]
-  for (let r = 0; r < 10; r++) await fn()
+  for (let r = 0; r < WARMUP; r++) await fn()
   const times: Array<number> = []
   for (let r = 0; r < ROUNDS; r++) {
     // CPU time of this process (user + system): on a shared machine it is not
@@ -160,7 +168,7 @@ const child = async (variant: Variant): Promise<void> => {
  * the bare loops' calls polymorphic and slower); the processes alternate
  * over `REPEATS` passes and the median of the per-process minima is kept.
  */
-const REPEATS = Number(process.env.REPEATS ?? 7)
+const REPEATS = Number(process.env.REPEATS ?? 11)
 
 const main = async (): Promise<void> => {
   // Agreement: the runner computes what the loops compute.
