@@ -66,7 +66,31 @@ export interface ProblemTraits {
   readonly regularizer: boolean
   /** The problem has box constraints. */
   readonly bounds: boolean
+  /**
+   * What the instance is beyond its objective: `"transport"` (an optimal
+   * transport problem: the plan must stay on the transport polytope, which no
+   * generic optimizer can keep), `"structure"` (structure learning from data:
+   * the objective is the learner's score). Default `"objective"`: a plain
+   * objective f(x).
+   */
+  readonly domain?: ProblemDomain
 }
+
+/**
+ * What kind of problem an instance is (see `ProblemTraits.domain`).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ProblemDomain = "objective" | "transport" | "structure"
+
+/**
+ * The domain of a problem's traits (`"objective"` when unset).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export const domainOf = (traits: ProblemTraits): ProblemDomain => traits.domain ?? "objective"
 
 /**
  * A problem generator. `P` is the decoded parameter type; its Schema's encoded

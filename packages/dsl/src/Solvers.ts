@@ -100,18 +100,27 @@ const optional = Schema.optionalKey
  * @category guards
  * @since 0.1.0
  */
+/** Generic optimizers cannot keep a transport plan on its polytope (its marginal constraints). */
+const noTransport = (traits: ProblemTraits): string | undefined =>
+  traits.domain === "transport"
+    ? "cannot keep a transport plan on the transport polytope (use an ot solver)"
+    : undefined
+
 export const smoothUnconstrained = (traits: ProblemTraits): string | undefined =>
-  traits.regularizer
+  noTransport(traits) ??
+  (traits.regularizer
     ? "needs a smooth objective (the problem has a nonsmooth regularizer)"
     : traits.bounds
       ? "handles no constraints (the problem has bounds)"
-      : undefined
+      : undefined)
 
 const smoothWithBounds = (traits: ProblemTraits): string | undefined =>
-  traits.regularizer ? "needs a smooth objective (the problem has a nonsmooth regularizer)" : undefined
+  noTransport(traits) ??
+  (traits.regularizer ? "needs a smooth objective (the problem has a nonsmooth regularizer)" : undefined)
 
 const composite = (traits: ProblemTraits): string | undefined =>
-  traits.regularizer && traits.bounds ? "takes a regularizer or bounds, not both" : undefined
+  noTransport(traits) ??
+  (traits.regularizer && traits.bounds ? "takes a regularizer or bounds, not both" : undefined)
 
 // ---------------------------------------------------------------------------
 // Gradient transforms

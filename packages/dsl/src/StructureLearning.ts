@@ -266,7 +266,7 @@ export const linearSem: StructureGenerator<LinearSemParameters> = {
           }
     )
   ) as unknown as Schema.Codec<LinearSemParameters, unknown>,
-  traits: () => ({ regularizer: false, bounds: false }),
+  traits: () => ({ regularizer: false, bounds: false, domain: "structure" }),
   make: (p, key) =>
     instance(
       Simulate.linear(key, {
@@ -394,7 +394,8 @@ const definition = <Fields extends Schema.Struct.Fields, S, Out>(spec: {
   name: spec.name,
   description: spec.description,
   options: Schema.Struct(spec.fields) as unknown as Schema.Codec<Schema.Struct.Type<Fields>, unknown>,
-  accepts: () => undefined,
+  accepts: (traits) =>
+    traits.domain === "structure" ? undefined : "learns structure from data (linear SEM problems) only",
   make: (options) => {
     // graph validates options in `init`: once on 4 × 2 data, so bad options fail here.
     spec.adapter.solver.init(probe(), options)

@@ -303,7 +303,7 @@ export const pointCloud: TransportGenerator<PointCloudParameters> = {
   description:
     "optimal transport between n and m points uniform in [0,1]^d, squared-Euclidean cost divided by its max",
   parameters: Schema.Struct(cloudFields).check(sizeCheck),
-  traits: () => ({ regularizer: false, bounds: false }),
+  traits: () => ({ regularizer: false, bounds: false, domain: "transport" }),
   make: (p, key) => {
     const d = p.d ?? 2
     const m = p.m ?? p.n
@@ -343,7 +343,7 @@ export const gaussianMixture: TransportGenerator<GaussianMixtureParameters> = {
     components: Schema.optionalKey(Count.check(Schema.isLessThanOrEqualTo(1024))),
     spread: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThan(0)))
   }).check(sizeCheck),
-  traits: () => ({ regularizer: false, bounds: false }),
+  traits: () => ({ regularizer: false, bounds: false, domain: "transport" }),
   make: (p, key) => {
     const d = p.d ?? 2
     const m = p.m ?? p.n
@@ -531,7 +531,7 @@ const definition = <Fields extends Schema.Struct.Fields, S>(spec: {
   name: spec.name,
   description: spec.description,
   options: Schema.Struct(spec.fields) as unknown as Schema.Codec<Schema.Struct.Type<Fields>, unknown>,
-  accepts: () => undefined,
+  accepts: (traits) => (traits.domain === "transport" ? undefined : "solves optimal transport problems only"),
   make: (options) => {
     // ot validates options in `init`: once on a 2 × 2 problem, so bad options fail here.
     spec.adapter.solver.init(probe(), options)

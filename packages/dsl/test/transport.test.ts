@@ -158,6 +158,43 @@ describe("Transport experiments", () => {
     expect(second.cells.map(withoutWallTimes)).toEqual(first.cells.map(withoutWallTimes))
   })
 
+  it("pair only with transport problems: generic optimizers and structure learners are skipped with a reason", () => {
+    const mixed = Experiment.make({ name: "mixed", seed: 1 }).pipe(
+      Experiment.withProblems(
+        Experiment.problem("pointCloud", { n: 6 }),
+        Experiment.problem("quadratic", { dimension: 3 }),
+        Experiment.problem("linearSem", { nodes: 3, samples: 20 })
+      ),
+      Experiment.withSolvers(
+        Experiment.solver("sinkhorn", { epsilon: 0.05 }),
+        Experiment.solver("adam", { learningRate: 0.01 }),
+        Experiment.solver("lbfgsB", {}),
+        Experiment.solver("notears", { lambda1: 0.1 })
+      )
+    )
+    const { cells, skipped } = Experiment.expandWithSkipped(mixed, Registry.builtins)
+    expect(cells.map((c) => `${c.problem.name}/${c.solver.name}`)).toEqual([
+      "pointCloud/sinkhorn",
+      "quadratic/adam",
+      "quadratic/lbfgsB",
+      "linearSem/adam",
+      "linearSem/lbfgsB",
+      "linearSem/notears"
+    ])
+    const reasons = Object.fromEntries(skipped.map((s) => [`${s.problem.name}/${s.solver}`, s.reason]))
+    expect(Object.keys(reasons)).toEqual([
+      "pointCloud/adam",
+      "pointCloud/lbfgsB",
+      "pointCloud/notears",
+      "quadratic/sinkhorn",
+      "quadratic/notears",
+      "linearSem/sinkhorn"
+    ])
+    expect(reasons["pointCloud/adam"]).toContain("transport polytope")
+    expect(reasons["quadratic/sinkhorn"]).toContain("optimal transport problems only")
+    expect(reasons["quadratic/notears"]).toContain("structure")
+  })
+
   it("are part of the built-in registry (CLI, workers) and of the `Registry.transport` fragment", () => {
     for (const name of [
       "sinkhorn",
