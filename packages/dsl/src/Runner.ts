@@ -16,14 +16,15 @@
  *   on the order or concurrency of the run, or on the process. Running an
  *   experiment twice gives identical records except for the wall times
  *   (`startedAt`, `finishedAt`, `wallTimeMs`, the `wallTimeMs` metric).
- * - **Fibers** (the default, and in the browser): `concurrency` cells run at
+ * - **Fibers** (in the browser, with `workers: 0` or `concurrency` given,
+ *   and wherever threads cannot help): `concurrency` cells run at
  *   once (default: the number of cores) as in-process fibers on one thread. A
  *   cell runs its solver in chunks of steps (`yieldEvery` steps, or by
  *   default as many as take about `chunkMs` = 5 ms) and yields between
  *   chunks, so cells interleave and a run can be interrupted between two
  *   steps (interrupted cells are not stored; resuming recomputes them).
- * - **Worker threads** (Node, `workers: n` or `workers: "cores"`; the CLI's
- *   default): real parallelism. Each worker receives the experiment once and
+ * - **Worker threads** (Node; the default, `workers: "cores"`, or `workers: n`):
+ *   real parallelism. Each worker receives the experiment once and
  *   recomputes the cells it is sent from their ids, with the same driver, so
  *   the records are the same as with fibers. Starting a worker loads the
  *   library (about a second), so the main thread computes cells too, as one
@@ -73,7 +74,7 @@ export type { CellOutcome, Sample }
 export interface RunOptions {
   /** Where problem and solver names are looked up. Default `Registry.default`. */
   readonly registry?: Registry.Registry
-  /** Cells run at once. Default: the number of cores (`navigator.hardwareConcurrency`), at least 1. */
+  /** Fibers: cells run at once (given alone, it selects fibers). Default: the number of cores (`navigator.hardwareConcurrency`), at least 1. */
   readonly concurrency?: number
   /** Solver steps between two yields of a cell's fiber. Default: adaptive, about `chunkMs` per chunk. */
   readonly yieldEvery?: number
@@ -97,8 +98,8 @@ export interface RunOptions {
    * the main thread computing cells too, as it does beside any workers), falling back to
    * fibers when threads cannot help or cannot work (one core or one pending
    * cell, no `node:worker_threads`, a registry other than the built-ins
-   * without `workerRegistry`). Default 0 (fibers; the CLI defaults to
-   * `"cores"`). The workers recompute each cell from (experiment, cellId),
+   * without `workerRegistry`). Default `"cores"`, or 0 (fibers) when
+   * `concurrency` is given. The workers recompute each cell from (experiment, cellId),
    * with the built-in registry or the one exported as `registry` by
    * `workerRegistry`; the records are the same as with fibers.
    */
@@ -226,7 +227,8 @@ const workerCount = (
   pending: number
 ): Effect.Effect<number> =>
   Effect.gen(function* () {
-    const requested = options.workers ?? 0
+    // `concurrency` without `workers` asks for fibers.
+    const requested = options.workers ?? (options.concurrency === undefined ? "cores" : 0)
     const loadable = registry === Registry.builtins || options.workerRegistry !== undefined
     if (requested === "cores") {
       if (pending <= 1 || !loadable || !(yield* hasWorkerThreads())) return 0
