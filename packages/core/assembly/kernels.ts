@@ -434,6 +434,12 @@ export function macroKernel(kc: i32, mc: i32, nc: i32, ap: usize, bp: usize, c: 
     for (let ir = 0; ir < mc; ir += 4) {
       const mr = min(4, mc - ir)
       const aPanel = ap + (<usize>(ir >> 2)) * panelBytes
+      if (mr <= 2 || nr <= 2) {
+        // An edge tile of at most two rows or two columns: only its half of the
+        // accumulators (the same sums; the padding's products were dropped anyway).
+        edgeTile(kc, mr, nr, aPanel, bPanel, c + (((<usize>(ic + ir)) * ldc + jc + jr) << 3), (<usize>ldc) << 3)
+        continue
+      }
       let c0a = f64x2.splat(0)
       let c0b = f64x2.splat(0)
       let c1a = f64x2.splat(0)
@@ -477,6 +483,62 @@ export function macroKernel(kc: i32, mc: i32, nc: i32, ap: usize, bp: usize, c: 
       }
     }
   }
+}
+
+// C tile += packedA · packedB for a tile of mr ≤ 2 rows or nr ≤ 2 columns.
+function edgeTile(kc: i32, mr: i32, nr: i32, aPanel: usize, bPanel: usize, co: usize, ldcBytes: usize): void {
+  let pa = aPanel
+  let pb = bPanel
+  if (nr <= 2) {
+    let c0 = f64x2.splat(0)
+    let c1 = f64x2.splat(0)
+    let c2 = f64x2.splat(0)
+    let c3 = f64x2.splat(0)
+    if (mr <= 2) {
+      for (let p = 0; p < kc; p++) {
+        const b01 = v128.load(pb)
+        c0 = f64x2.add(c0, f64x2.mul(v128.load64_splat(pa), b01))
+        c1 = f64x2.add(c1, f64x2.mul(v128.load64_splat(pa, 8), b01))
+        pa += 32
+        pb += 32
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const b01 = v128.load(pb)
+        c0 = f64x2.add(c0, f64x2.mul(v128.load64_splat(pa), b01))
+        c1 = f64x2.add(c1, f64x2.mul(v128.load64_splat(pa, 8), b01))
+        c2 = f64x2.add(c2, f64x2.mul(v128.load64_splat(pa, 16), b01))
+        c3 = f64x2.add(c3, f64x2.mul(v128.load64_splat(pa, 24), b01))
+        pa += 32
+        pb += 32
+      }
+    }
+    const zero = f64x2.splat(0)
+    storeEdge(co, nr, c0, zero)
+    if (mr > 1) storeEdge(co + ldcBytes, nr, c1, zero)
+    if (mr > 2) storeEdge(co + 2 * ldcBytes, nr, c2, zero)
+    if (mr > 3) storeEdge(co + 3 * ldcBytes, nr, c3, zero)
+    return
+  }
+  // mr ≤ 2 rows, nr > 2 columns.
+  let c0a = f64x2.splat(0)
+  let c0b = f64x2.splat(0)
+  let c1a = f64x2.splat(0)
+  let c1b = f64x2.splat(0)
+  for (let p = 0; p < kc; p++) {
+    const b01 = v128.load(pb)
+    const b23 = v128.load(pb, 16)
+    const a0 = v128.load64_splat(pa)
+    const a1 = v128.load64_splat(pa, 8)
+    c0a = f64x2.add(c0a, f64x2.mul(a0, b01))
+    c0b = f64x2.add(c0b, f64x2.mul(a0, b23))
+    c1a = f64x2.add(c1a, f64x2.mul(a1, b01))
+    c1b = f64x2.add(c1b, f64x2.mul(a1, b23))
+    pa += 32
+    pb += 32
+  }
+  storeEdge(co, nr, c0a, c0b)
+  if (mr > 1) storeEdge(co + ldcBytes, nr, c1a, c1b)
 }
 
 @inline function storeRow(p: usize, lo: v128, hi: v128): void {
@@ -867,8 +929,9 @@ export function adam(
 
 // src/GaussJordan.ts `invertPositivePivots`, operation for operation: pivots in
 // blocks of four (single pivots for the last n mod 4); the block's pivot rows
-// are eliminated among themselves and copied to `rows` (4 × n) after scaling,
-// then every other row takes the block's four updates in one pass. Returns n,
+// are eliminated among themselves (in one pass over their columns, see
+// gjBlockRows) and copied to `rows` (4 × n, then 16 doubles of multipliers)
+// after scaling, then every other row takes the block's four updates in one pass. Returns n,
 // or the index of the first pivot that is not > 0.
 export function gaussJordanInverse(n: i32, a: usize, pivots: usize, rows: usize): i32 {
   const rowBytes = (<usize>n) << 3
@@ -876,22 +939,17 @@ export function gaussJordanInverse(n: i32, a: usize, pivots: usize, rows: usize)
   while (k0 < n) {
     const b = n - k0 >= 4 ? 4 : 1
     // Phase 1: eliminate within the block's own rows; snapshot each pivot row after scaling.
-    for (let c = 0; c < b; c++) {
-      const k = k0 + c
-      const rk = a + (<usize>k) * rowBytes
-      const pivot = load<f64>(rk + ((<usize>k) << 3))
-      if (!(pivot > 0)) return k
-      store<f64>(pivots + ((<usize>k) << 3), pivot)
-      store<f64>(rk + ((<usize>k) << 3), 1)
+    if (b == 4) {
+      const failed = gjBlockRows(n, k0, a, pivots, rows, rowBytes)
+      if (failed >= 0) return failed
+    } else {
+      const rk = a + (<usize>k0) * rowBytes
+      const pivot = load<f64>(rk + ((<usize>k0) << 3))
+      if (!(pivot > 0)) return k0
+      store<f64>(pivots + ((<usize>k0) << 3), pivot)
+      store<f64>(rk + ((<usize>k0) << 3), 1)
       gjScaleRow(n, 1 / pivot, rk)
-      memory.copy(rows + (<usize>c) * rowBytes, rk, rowBytes)
-      for (let e = 0; e < b; e++) {
-        if (e == c) continue
-        const ri = a + (<usize>(k0 + e)) * rowBytes
-        const f = load<f64>(ri + ((<usize>k) << 3))
-        store<f64>(ri + ((<usize>k) << 3), 0)
-        gjSubScaledRow(n, f, rk, ri)
-      }
+      memory.copy(rows, rk, rowBytes)
     }
     // Phase 2: every other row, all b pivots in one pass (blocks: two rows
     // per pass, sharing the loads of the pivot rows).
@@ -919,6 +977,119 @@ export function gaussJordanInverse(n: i32, a: usize, pivots: usize, rows: usize)
     k0 += b
   }
   return n
+}
+
+// Phase 1 for a block of four pivot rows k0…k0+3, in the operations of the
+// one-pivot-at-a-time loop above: first on the block's own four columns
+// (pivots, their reciprocals and the multipliers, kept in a 4 × 4 table after
+// the pivot rows' snapshots: entry (e, c) the multiplier of row e by pivot c,
+// (c, c) the reciprocal of pivot c), then every other column of the four rows
+// in one pass, each entry taking the same operations in the same order.
+// Returns −1, or the index of the first pivot that is not > 0.
+function gjBlockRows(n: i32, k0: i32, a: usize, pivots: usize, rows: usize, rowBytes: usize): i32 {
+  const kb = (<usize>k0) << 3
+  const top = a + (<usize>k0) * rowBytes
+  const table = rows + 4 * rowBytes
+  for (let c = 0; c < 4; c++) {
+    const rk = top + (<usize>c) * rowBytes + kb
+    const pivot = load<f64>(rk + ((<usize>c) << 3))
+    if (!(pivot > 0)) return k0 + c
+    store<f64>(pivots + ((<usize>(k0 + c)) << 3), pivot)
+    store<f64>(rk + ((<usize>c) << 3), 1)
+    const inv = 1 / pivot
+    store<f64>(table + ((<usize>(c * 5)) << 3), inv)
+    const snapshot = rows + (<usize>c) * rowBytes + kb
+    for (let q = 0; q < 4; q++) {
+      const o = (<usize>q) << 3
+      const v = load<f64>(rk + o) * inv
+      store<f64>(rk + o, v)
+      store<f64>(snapshot + o, v)
+    }
+    for (let e = 0; e < 4; e++) {
+      if (e == c) continue
+      const re = top + (<usize>e) * rowBytes + kb
+      const f = load<f64>(re + ((<usize>c) << 3))
+      store<f64>(table + ((<usize>(e * 4 + c)) << 3), f)
+      store<f64>(re + ((<usize>c) << 3), 0)
+      for (let q = 0; q < 4; q++) {
+        const o = (<usize>q) << 3
+        store<f64>(re + o, load<f64>(re + o) - f * load<f64>(rk + o))
+      }
+    }
+  }
+  // The other columns: before the block (k0 is even: pairs), then after it (odd tail).
+  gjBlockColumns(0, kb, top, rows, rowBytes, table)
+  const end = (<usize>n) << 3
+  const pairsEnd = kb + 32 + ((end - kb - 32) & ~15)
+  gjBlockColumns(kb + 32, pairsEnd, top, rows, rowBytes, table)
+  if (pairsEnd < end) {
+    const o = pairsEnd
+    let x0 = load<f64>(top + o)
+    let x1 = load<f64>(top + rowBytes + o)
+    let x2 = load<f64>(top + 2 * rowBytes + o)
+    let x3 = load<f64>(top + 3 * rowBytes + o)
+    x0 = x0 * load<f64>(table)
+    store<f64>(rows + o, x0)
+    x1 = x1 - load<f64>(table, 32) * x0
+    x2 = x2 - load<f64>(table, 64) * x0
+    x3 = x3 - load<f64>(table, 96) * x0
+    x1 = x1 * load<f64>(table, 40)
+    store<f64>(rows + rowBytes + o, x1)
+    x0 = x0 - load<f64>(table, 8) * x1
+    x2 = x2 - load<f64>(table, 72) * x1
+    x3 = x3 - load<f64>(table, 104) * x1
+    x2 = x2 * load<f64>(table, 80)
+    store<f64>(rows + 2 * rowBytes + o, x2)
+    x0 = x0 - load<f64>(table, 16) * x2
+    x1 = x1 - load<f64>(table, 48) * x2
+    x3 = x3 - load<f64>(table, 112) * x2
+    x3 = x3 * load<f64>(table, 120)
+    store<f64>(rows + 3 * rowBytes + o, x3)
+    x0 = x0 - load<f64>(table, 24) * x3
+    x1 = x1 - load<f64>(table, 56) * x3
+    x2 = x2 - load<f64>(table, 88) * x3
+    store<f64>(top + o, x0)
+    store<f64>(top + rowBytes + o, x1)
+    store<f64>(top + 2 * rowBytes + o, x2)
+    store<f64>(top + 3 * rowBytes + o, x3)
+  }
+  return -1
+}
+
+// Byte offsets [from, to) (a multiple of 16 apart) of the four block rows at
+// top: pivot by pivot, scale the pivot row (and snapshot it), then subtract
+// its multiples from the other three.
+@inline function gjBlockColumns(from: usize, to: usize, top: usize, rows: usize, rowBytes: usize, table: usize): void {
+  for (let o = from; o < to; o += 16) {
+    let x0 = v128.load(top + o)
+    let x1 = v128.load(top + rowBytes + o)
+    let x2 = v128.load(top + 2 * rowBytes + o)
+    let x3 = v128.load(top + 3 * rowBytes + o)
+    x0 = f64x2.mul(x0, v128.load64_splat(table))
+    v128.store(rows + o, x0)
+    x1 = f64x2.sub(x1, f64x2.mul(v128.load64_splat(table, 32), x0))
+    x2 = f64x2.sub(x2, f64x2.mul(v128.load64_splat(table, 64), x0))
+    x3 = f64x2.sub(x3, f64x2.mul(v128.load64_splat(table, 96), x0))
+    x1 = f64x2.mul(x1, v128.load64_splat(table, 40))
+    v128.store(rows + rowBytes + o, x1)
+    x0 = f64x2.sub(x0, f64x2.mul(v128.load64_splat(table, 8), x1))
+    x2 = f64x2.sub(x2, f64x2.mul(v128.load64_splat(table, 72), x1))
+    x3 = f64x2.sub(x3, f64x2.mul(v128.load64_splat(table, 104), x1))
+    x2 = f64x2.mul(x2, v128.load64_splat(table, 80))
+    v128.store(rows + 2 * rowBytes + o, x2)
+    x0 = f64x2.sub(x0, f64x2.mul(v128.load64_splat(table, 16), x2))
+    x1 = f64x2.sub(x1, f64x2.mul(v128.load64_splat(table, 48), x2))
+    x3 = f64x2.sub(x3, f64x2.mul(v128.load64_splat(table, 112), x2))
+    x3 = f64x2.mul(x3, v128.load64_splat(table, 120))
+    v128.store(rows + 3 * rowBytes + o, x3)
+    x0 = f64x2.sub(x0, f64x2.mul(v128.load64_splat(table, 24), x3))
+    x1 = f64x2.sub(x1, f64x2.mul(v128.load64_splat(table, 56), x3))
+    x2 = f64x2.sub(x2, f64x2.mul(v128.load64_splat(table, 88), x3))
+    v128.store(top + o, x0)
+    v128.store(top + rowBytes + o, x1)
+    v128.store(top + 2 * rowBytes + o, x2)
+    v128.store(top + 3 * rowBytes + o, x3)
+  }
 }
 
 @inline function gjScaleRow(n: i32, s: f64, r: usize): void {
@@ -1016,54 +1187,53 @@ function gjBlockUpdate(n: i32, k0: i32, ri: usize, rows: usize, rowBytes: usize)
   store<f64>(ri + kb, y3, 24)
 }
 
-// Four multipliers of row ri (written to f, 4 doubles) and the final values of
-// its block columns, as in gjBlockUpdate.
-@inline function gjPrepare(ri: usize, kb: usize, r0: usize, r1: usize, r2: usize, r3: usize, f: usize): void {
-  const f0 = load<f64>(ri + kb)
-  const f1 = load<f64>(ri + kb, 8) - f0 * load<f64>(r0 + kb, 8)
-  const f2 = (load<f64>(ri + kb, 16) - f0 * load<f64>(r0 + kb, 16)) - f1 * load<f64>(r1 + kb, 16)
-  const f3 =
-    ((load<f64>(ri + kb, 24) - f0 * load<f64>(r0 + kb, 24)) - f1 * load<f64>(r1 + kb, 24)) -
-    f2 * load<f64>(r2 + kb, 24)
-  let y0 = 0 - f0 * load<f64>(r0 + kb)
-  y0 = y0 - f1 * load<f64>(r1 + kb)
-  y0 = y0 - f2 * load<f64>(r2 + kb)
-  y0 = y0 - f3 * load<f64>(r3 + kb)
-  let y1 = 0 - f1 * load<f64>(r1 + kb, 8)
-  y1 = y1 - f2 * load<f64>(r2 + kb, 8)
-  y1 = y1 - f3 * load<f64>(r3 + kb, 8)
-  let y2 = 0 - f2 * load<f64>(r2 + kb, 16)
-  y2 = y2 - f3 * load<f64>(r3 + kb, 16)
-  const y3 = 0 - f3 * load<f64>(r3 + kb, 24)
-  store<f64>(ri + kb, y0)
-  store<f64>(ri + kb, y1, 8)
-  store<f64>(ri + kb, y2, 16)
-  store<f64>(ri + kb, y3, 24)
-  store<f64>(f, f0)
-  store<f64>(f, f1, 8)
-  store<f64>(f, f2, 16)
-  store<f64>(f, f3, 24)
-}
-
-// gjBlockUpdate on rows ri and rj in one pass (each entry: the same operations).
+// gjBlockUpdate on rows ri and rj in one pass (each entry: the same operations;
+// their multipliers and block columns computed together, one row per lane).
 function gjBlockUpdatePair(n: i32, k0: i32, ri: usize, rj: usize, rows: usize, rowBytes: usize): void {
   const r0 = rows
   const r1 = rows + rowBytes
   const r2 = rows + 2 * rowBytes
   const r3 = rows + 3 * rowBytes
-  const fi = rows + 4 * rowBytes
-  const fj = fi + 32
   const kb = (<usize>k0) << 3
-  gjPrepare(ri, kb, r0, r1, r2, r3, fi)
-  gjPrepare(rj, kb, r0, r1, r2, r3, fj)
-  const u0 = v128.load64_splat(fi)
-  const u1 = v128.load64_splat(fi, 8)
-  const u2 = v128.load64_splat(fi, 16)
-  const u3 = v128.load64_splat(fi, 24)
-  const v0 = v128.load64_splat(fj)
-  const v1 = v128.load64_splat(fj, 8)
-  const v2 = v128.load64_splat(fj, 16)
-  const v3 = v128.load64_splat(fj, 24)
+  // The multipliers and block columns of both rows at once: ri in lane 0, rj in lane 1.
+  const x0 = f64x2.replace_lane(f64x2.splat(load<f64>(ri + kb)), 1, load<f64>(rj + kb))
+  const x1 = f64x2.replace_lane(f64x2.splat(load<f64>(ri + kb + 8)), 1, load<f64>(rj + kb + 8))
+  const x2 = f64x2.replace_lane(f64x2.splat(load<f64>(ri + kb + 16)), 1, load<f64>(rj + kb + 16))
+  const x3 = f64x2.replace_lane(f64x2.splat(load<f64>(ri + kb + 24)), 1, load<f64>(rj + kb + 24))
+  const f0 = x0
+  const f1 = f64x2.sub(x1, f64x2.mul(f0, v128.load64_splat(r0 + kb, 8)))
+  const f2 = f64x2.sub(f64x2.sub(x2, f64x2.mul(f0, v128.load64_splat(r0 + kb, 16))), f64x2.mul(f1, v128.load64_splat(r1 + kb, 16)))
+  const f3 = f64x2.sub(
+    f64x2.sub(f64x2.sub(x3, f64x2.mul(f0, v128.load64_splat(r0 + kb, 24))), f64x2.mul(f1, v128.load64_splat(r1 + kb, 24))),
+    f64x2.mul(f2, v128.load64_splat(r2 + kb, 24))
+  )
+  const zero = f64x2.splat(0)
+  let y0 = f64x2.sub(zero, f64x2.mul(f0, v128.load64_splat(r0 + kb)))
+  y0 = f64x2.sub(y0, f64x2.mul(f1, v128.load64_splat(r1 + kb)))
+  y0 = f64x2.sub(y0, f64x2.mul(f2, v128.load64_splat(r2 + kb)))
+  y0 = f64x2.sub(y0, f64x2.mul(f3, v128.load64_splat(r3 + kb)))
+  let y1 = f64x2.sub(zero, f64x2.mul(f1, v128.load64_splat(r1 + kb, 8)))
+  y1 = f64x2.sub(y1, f64x2.mul(f2, v128.load64_splat(r2 + kb, 8)))
+  y1 = f64x2.sub(y1, f64x2.mul(f3, v128.load64_splat(r3 + kb, 8)))
+  let y2 = f64x2.sub(zero, f64x2.mul(f2, v128.load64_splat(r2 + kb, 16)))
+  y2 = f64x2.sub(y2, f64x2.mul(f3, v128.load64_splat(r3 + kb, 16)))
+  const y3 = f64x2.sub(zero, f64x2.mul(f3, v128.load64_splat(r3 + kb, 24)))
+  store<f64>(ri + kb, f64x2.extract_lane(y0, 0))
+  store<f64>(ri + kb + 8, f64x2.extract_lane(y1, 0))
+  store<f64>(ri + kb + 16, f64x2.extract_lane(y2, 0))
+  store<f64>(ri + kb + 24, f64x2.extract_lane(y3, 0))
+  store<f64>(rj + kb, f64x2.extract_lane(y0, 1))
+  store<f64>(rj + kb + 8, f64x2.extract_lane(y1, 1))
+  store<f64>(rj + kb + 16, f64x2.extract_lane(y2, 1))
+  store<f64>(rj + kb + 24, f64x2.extract_lane(y3, 1))
+  const u0 = v128.shuffle<f64>(f0, f0, 0, 0)
+  const u1 = v128.shuffle<f64>(f1, f1, 0, 0)
+  const u2 = v128.shuffle<f64>(f2, f2, 0, 0)
+  const u3 = v128.shuffle<f64>(f3, f3, 0, 0)
+  const v0 = v128.shuffle<f64>(f0, f0, 1, 1)
+  const v1 = v128.shuffle<f64>(f1, f1, 1, 1)
+  const v2 = v128.shuffle<f64>(f2, f2, 1, 1)
+  const v3 = v128.shuffle<f64>(f3, f3, 1, 1)
   const before = <usize>k0 << 3
   const end = (<usize>n) << 3
   // Columns before the block (k0 is even: pairs), then after it (odd tail).
@@ -1142,4 +1312,116 @@ export function addL1Subgradient(n: i32, lambda: f64, x: usize, g: usize): void 
     const xi = load<f64>(x + o)
     store<f64>(g + o, load<f64>(g + o) + (xi > 0 ? lambda : xi < 0 ? -lambda : 0))
   }
+}
+
+// ── copy ───────────────────────────────────────────────────────────────────
+
+// y ← x (n doubles; overlapping ranges allowed), src/Blas1.ts `copy`. V8 copies
+// between views of shared memory element by element with relaxed atomics
+// (`set`: ≈ 4× slower at 2500 doubles); memory.copy is a plain memmove.
+export function copy(n: i32, x: usize, y: usize): void {
+  memory.copy(y, x, (<usize>n) << 3)
+}
+
+// x ← 0 (n doubles), src/Blas3.ts `gemm` with β = 0: `fill` on a view of shared
+// memory is ≈ 3× slower than this memset (measured at 400 and 2500 doubles).
+export function zero(n: i32, x: usize): void {
+  memory.fill(x, 0, (<usize>n) << 3)
+}
+
+// ── M-matrix barrier ───────────────────────────────────────────────────────
+
+// out ← sI − A∘A, or its transpose when `transposed` is set (A and out n × n
+// row-major, distinct), src/Elementwise.ts `shiftedNegativeSquare`: each entry
+// −(a·a), then s added on the diagonal. The transpose goes by 2 × 2 blocks (two
+// rows of A loaded in pairs, swapped across lanes, stored as two rows of out).
+export function shiftedNegativeSquare(n: i32, s: f64, a: usize, transposed: i32, out: usize): void {
+  const rowBytes = (<usize>n) << 3
+  if (transposed == 0) {
+    const total = n * n
+    const n2 = total & ~1
+    let k = 0
+    for (; k < n2; k += 2) {
+      const o = (<usize>k) << 3
+      const w = v128.load(a + o)
+      v128.store(out + o, f64x2.neg(f64x2.mul(w, w)))
+    }
+    if (k < total) {
+      const o = (<usize>k) << 3
+      const w = load<f64>(a + o)
+      store<f64>(out + o, -(w * w))
+    }
+  } else {
+    const even = n & ~1
+    // out rows i, i + 1 (columns i, i + 1 of A).
+    for (let i = 0; i < even; i += 2) {
+      const ci = (<usize>i) << 3
+      const oi = out + (<usize>i) * rowBytes
+      const oi1 = oi + rowBytes
+      let j = 0
+      for (; j < even; j += 2) {
+        const p = a + (<usize>j) * rowBytes + ci
+        const u = v128.load(p)
+        const v = v128.load(p + rowBytes)
+        const x = f64x2.neg(f64x2.mul(u, u))
+        const y = f64x2.neg(f64x2.mul(v, v))
+        const cj = (<usize>j) << 3
+        v128.store(oi + cj, v128.shuffle<f64>(x, y, 0, 2))
+        v128.store(oi1 + cj, v128.shuffle<f64>(x, y, 1, 3))
+      }
+      if (j < n) {
+        const x = v128.load(a + (<usize>j) * rowBytes + ci)
+        const y = f64x2.neg(f64x2.mul(x, x))
+        const cj = (<usize>j) << 3
+        store<f64>(oi + cj, f64x2.extract_lane(y, 0))
+        store<f64>(oi1 + cj, f64x2.extract_lane(y, 1))
+      }
+    }
+    if (even < n) {
+      // The last row of out: the last column of A.
+      const ci = (<usize>even) << 3
+      const oi = out + (<usize>even) * rowBytes
+      for (let j = 0; j < n; j++) {
+        const w = load<f64>(a + (<usize>j) * rowBytes + ci)
+        store<f64>(oi + ((<usize>j) << 3), -(w * w))
+      }
+    }
+  }
+  const step = rowBytes + 8
+  for (let i = 0; i < n; i++) {
+    const p = out + (<usize>i) * step
+    store<f64>(p, load<f64>(p) + s)
+  }
+}
+
+// g ← base + (α·x)∘y + λ·sign(x) (sign 0 at ±0 and NaN, selected by masks as in
+// addL1Subgradient), src/OptimizerKernels.ts `hadamardL1Gradient`; returns 1
+// when every y ≥ 0 (a NaN fails), else 0. base may be g.
+export function hadamardL1Gradient(n: i32, base: usize, alpha: f64, x: usize, y: usize, lambda: f64, g: usize): i32 {
+  const va = f64x2.splat(alpha)
+  const vp = f64x2.splat(lambda)
+  const vn = f64x2.splat(-lambda)
+  const zero = f64x2.splat(0)
+  let ok = i64x2.splat(-1)
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    const xi = v128.load(x + o)
+    const yi = v128.load(y + o)
+    ok = v128.and(ok, f64x2.ge(yi, zero))
+    const term = v128.or(v128.and(f64x2.gt(xi, zero), vp), v128.and(f64x2.lt(xi, zero), vn))
+    const t = f64x2.add(v128.load(base + o), f64x2.mul(f64x2.mul(va, xi), yi))
+    v128.store(g + o, f64x2.add(t, term))
+  }
+  let tailOk = true
+  if (i < n) {
+    const o = (<usize>i) << 3
+    const xi = load<f64>(x + o)
+    const yi = load<f64>(y + o)
+    tailOk = yi >= 0
+    const t = load<f64>(base + o) + alpha * xi * yi
+    store<f64>(g + o, t + (xi > 0 ? lambda : xi < 0 ? -lambda : 0))
+  }
+  return v128.all_true<i64>(ok) && tailOk ? 1 : 0
 }

@@ -140,3 +140,51 @@ export const scaleCols = (A: Matrix, d: Float64Array): void => {
     for (let j = 0; j < n; j++) a[o + j] = a[o + j]! * d[j]!
   }
 }
+
+/**
+ * out ← sI − A∘A (every entry −a²ᵢⱼ, then s added on the diagonal), or its
+ * transpose (sI − A∘A)ᵀ when `transposed`: for A = W a weighted adjacency
+ * matrix, the M-matrix of DAGMA's log-determinant acyclicity function
+ * (Bello et al. 2022). The transpose is read by 2 × 2 blocks on the SIMD
+ * backend; both backends compute the same bits. `out` must not overlap A.
+ *
+ * @throws DimensionMismatch when A is not square or out differs in shape.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const shiftedNegativeSquare = (A: Matrix, s: number, transposed: boolean, out: Matrix): void => {
+  const n = A.rows
+  if (A.cols !== n) {
+    throw new DimensionMismatch({
+      operation: "shiftedNegativeSquare",
+      what: "A",
+      expected: [n, n],
+      actual: [n, A.cols]
+    })
+  }
+  if (out.rows !== n || out.cols !== n) {
+    throw new DimensionMismatch({
+      operation: "shiftedNegativeSquare",
+      what: "out",
+      expected: [n, n],
+      actual: [out.rows, out.cols]
+    })
+  }
+  const a = A.data
+  const x = out.data
+  if (wasm !== undefined && wasm.heap.contains(a) && wasm.heap.contains(x)) {
+    wasm.kernels.shiftedNegativeSquare(n, s, a.byteOffset, transposed ? 1 : 0, x.byteOffset)
+    return
+  }
+  if (transposed) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const w = a[j * n + i]!
+        x[i * n + j] = -(w * w)
+      }
+    }
+  } else {
+    for (let k = 0; k < n * n; k++) x[k] = -(a[k]! * a[k]!)
+  }
+  for (let i = 0; i < n; i++) x[i * n + i] = x[i * n + i]! + s
+}

@@ -75,9 +75,9 @@ export const invertPositivePivots = (A: Matrix, pivots: Float64Array): number =>
   }
   const a = A.data
   if (simd !== undefined && heap!.contains(a) && heap!.contains(pivots)) {
-    // The kernel also keeps two rows' four multipliers after the pivot rows.
-    if (wasmPivotRowsLength < BLOCK * n + 2 * BLOCK) {
-      wasmPivotRowsLength = BLOCK * n + 2 * BLOCK
+    // The kernel also keeps a block's 4 × 4 multipliers after the pivot rows.
+    if (wasmPivotRowsLength < BLOCK * n + BLOCK * BLOCK) {
+      wasmPivotRowsLength = BLOCK * n + BLOCK * BLOCK
       wasmPivotRows = heap!.scratch(wasmPivotRowsLength * 8)
     }
     return simd.gaussJordanInverse(n, a.byteOffset, pivots.byteOffset, wasmPivotRows)

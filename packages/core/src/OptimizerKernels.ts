@@ -171,3 +171,55 @@ export const addL1Subgradient = (lambda: number, x: Float64Array, g: Float64Arra
     g[i] = g[i]! + (xi > 0 ? lambda : xi < 0 ? -lambda : 0)
   }
 }
+
+const sameLengthAs = (operation: string, what: string, n: number, a: Float64Array): void => {
+  if (a.length !== n) throw new DimensionMismatch({ operation, what, expected: [n], actual: [a.length] })
+}
+
+/**
+ * g ← base + (α·x)∘y + λ·sign(x) in one pass, and whether y ≥ 0 entrywise
+ * (false on a negative or NaN entry of y). With x = W, y = (sI − W∘W)⁻ᵀ and
+ * α = 2 the product is the gradient of the log-determinant barrier
+ * −log det(sI − W∘W) (DAGMA, Bello et al. 2022, eq. (7)), the l1 term is
+ * λ·∂‖W‖₁ as in `addL1Subgradient` (sign(±0) = sign(NaN) = 0, selected
+ * without branches), and the sign test is the M-matrix test of the inverse.
+ * The order of operations is fixed: (base + (α·x)·y) + λ·sign(x); both
+ * backends compute the same bits. `base` may be `g`.
+ *
+ * @throws DimensionMismatch when the lengths differ.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const hadamardL1Gradient = (
+  base: Float64Array,
+  alpha: number,
+  x: Float64Array,
+  y: Float64Array,
+  lambda: number,
+  g: Float64Array
+): boolean => {
+  const n = x.length
+  sameLengthAs("OptimizerKernels.hadamardL1Gradient", "base", n, base)
+  sameLengthAs("OptimizerKernels.hadamardL1Gradient", "y", n, y)
+  sameLengthAs("OptimizerKernels.hadamardL1Gradient", "g", n, g)
+  if (
+    simd !== undefined &&
+    heap!.contains(base) &&
+    heap!.contains(x) &&
+    heap!.contains(y) &&
+    heap!.contains(g)
+  ) {
+    return (
+      simd.hadamardL1Gradient(n, base.byteOffset, alpha, x.byteOffset, y.byteOffset, lambda, g.byteOffset) ===
+      1
+    )
+  }
+  let ok = 1
+  for (let i = 0; i < n; i++) {
+    const xi = x[i]!
+    const yi = y[i]!
+    ok &= +(yi >= 0)
+    g[i] = base[i]! + alpha * xi * yi + (xi > 0 ? lambda : xi < 0 ? -lambda : 0)
+  }
+  return ok === 1
+}

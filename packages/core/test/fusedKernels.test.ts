@@ -1,15 +1,19 @@
 /**
  * The fused kernels for optimization loops: the logistic loss with its
- * gradient (`Logistic.logisticLoss`) and the one-pass Adam step
- * (`OptimizerKernels.adam`). Each is checked against a straightforward
- * computation with the engine's Math functions, and the SIMD kernel against
- * the TypeScript loop bit for bit (WebAssembly-resident vs plain arrays).
+ * gradient (`Logistic.logisticLoss`), the one-pass Adam step
+ * (`OptimizerKernels.adam`), the l1 subgradient and the barrier gradient with
+ * it (`OptimizerKernels.hadamardL1Gradient`), and DAGMA's M-matrix
+ * (`Elementwise.shiftedNegativeSquare`). Each is checked against a
+ * straightforward computation, and the SIMD kernel against the TypeScript loop
+ * bit for bit (WebAssembly-resident vs plain arrays).
  */
 import { assertBitIdentical, assertClose } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import * as Elementwise from "../src/Elementwise.ts"
 import { DimensionMismatch } from "../src/Errors.ts"
 import * as Logistic from "../src/Logistic.ts"
+import * as Matrix from "../src/Matrix.ts"
 import * as Memory from "../src/Memory.ts"
 import * as OptimizerKernels from "../src/OptimizerKernels.ts"
 import * as Vector from "../src/Vector.ts"
@@ -205,6 +209,99 @@ describe("OptimizerKernels.addL1Subgradient", () => {
 
   it("rejects buffers of different lengths", () => {
     expect(() => OptimizerKernels.addL1Subgradient(1, Vector.zeros(3), Vector.zeros(2))).toThrow(
+      DimensionMismatch
+    )
+  })
+})
+
+describe("OptimizerKernels.hadamardL1Gradient", () => {
+  const entries = (n: number) =>
+    fc.array(
+      fc.oneof(
+        fc.double({ min: -10, max: 10, noNaN: true }),
+        fc.constantFrom(0, -0, Number.NaN, 5e-324, -5e-324, Number.POSITIVE_INFINITY)
+      ),
+      { minLength: n, maxLength: n }
+    )
+
+  it("g = (base + (α·x)·y) + λ·sign(x) and the sign test of y, the same bits on both backends", () => {
+    fc.assert(
+      fc.property(
+        size.chain((n) =>
+          fc.tuple(entries(n), entries(n), entries(n), fc.constantFrom(0.02, 0, 3), fc.boolean())
+        ),
+        ([bs, xs, ys, lambda, inPlace]) => {
+          const expected = bs.map((b, i) => {
+            const x = xs[i]!
+            return b + 2 * x * ys[i]! + (x > 0 ? lambda : x < 0 ? -lambda : 0)
+          })
+          const nonnegative = ys.every((y) => y >= 0)
+          for (const resident of [true, false]) {
+            const make = (v: ArrayLike<number>) => (resident ? Vector.fromArray(v) : Float64Array.from(v))
+            const base = make(bs)
+            const g = inPlace ? base : make(bs.map(() => Number.NaN))
+            expect(OptimizerKernels.hadamardL1Gradient(base, 2, make(xs), make(ys), lambda, g)).toBe(
+              nonnegative
+            )
+            assertBitIdentical(
+              g,
+              Float64Array.from(expected),
+              `g (resident ${resident}, in place ${inPlace})`
+            )
+          }
+        }
+      ),
+      FC
+    )
+  })
+
+  it("rejects buffers of different lengths", () => {
+    const z = (n: number) => Vector.zeros(n)
+    expect(() => OptimizerKernels.hadamardL1Gradient(z(3), 2, z(3), z(2), 1, z(3))).toThrow(DimensionMismatch)
+    expect(() => OptimizerKernels.hadamardL1Gradient(z(2), 2, z(3), z(3), 1, z(3))).toThrow(DimensionMismatch)
+    expect(() => OptimizerKernels.hadamardL1Gradient(z(3), 2, z(3), z(3), 1, z(4))).toThrow(DimensionMismatch)
+  })
+})
+
+describe("Elementwise.shiftedNegativeSquare", () => {
+  const order = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 5, 50), fc.integer({ min: 0, max: 23 }))
+
+  it("writes sI − A∘A or its transpose, the same bits on both backends", () => {
+    fc.assert(
+      fc.property(
+        order.chain((n) =>
+          fc.tuple(
+            fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n * n, maxLength: n * n }),
+            fc.double({ min: 0.5, max: 2, noNaN: true }),
+            fc.boolean()
+          )
+        ),
+        ([as, s, transposed]) => {
+          const n = Math.round(Math.sqrt(as.length))
+          const expected = new Float64Array(n * n)
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) {
+              const a = transposed ? as[j * n + i]! : as[i * n + j]!
+              expected[i * n + j] = i === j ? s - a * a : -(a * a)
+            }
+          }
+          for (const resident of [true, false]) {
+            const make = (v: ArrayLike<number>) => (resident ? Vector.fromArray(v) : Float64Array.from(v))
+            const out = Matrix.fromData(n, n, make(as.map(() => Number.NaN)))
+            Elementwise.shiftedNegativeSquare(Matrix.fromData(n, n, make(as)), s, transposed, out)
+            assertBitIdentical(out.data, expected, `out (resident ${resident}, transposed ${transposed})`)
+          }
+        }
+      ),
+      FC
+    )
+  })
+
+  it("rejects a non-square A and an output of another shape", () => {
+    expect(() => Elementwise.shiftedNegativeSquare(Matrix.zeros(2, 3), 1, false, Matrix.zeros(2, 2))).toThrow(
+      DimensionMismatch
+    )
+    expect(() => Elementwise.shiftedNegativeSquare(Matrix.zeros(2, 2), 1, true, Matrix.zeros(3, 3))).toThrow(
       DimensionMismatch
     )
   })

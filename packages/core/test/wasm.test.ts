@@ -56,7 +56,7 @@ describe.runIf(wasmActive)("SIMD kernels equal the TypeScript fallback bit for b
     }
   })
 
-  it("level 1: dot, axpy, scal, rot, nrm2, asum, sum (with offset views)", () => {
+  it("level 1: dot, axpy, scal, rot, copy, nrm2, asum, sum (with offset views)", () => {
     fc.assert(
       fc.property(
         size.chain((n) => fc.tuple(values(n + 3), values(n + 3), fc.integer({ min: 0, max: 3 }))),
@@ -85,6 +85,16 @@ describe.runIf(wasmActive)("SIMD kernels equal the TypeScript fallback bit for b
           Blas1.rot(0.6, -0.8, xh, yh)
           assertBitIdentical(xw, xh, "rot x")
           assertBitIdentical(yw, yh, "rot y")
+          Blas1.copy(xw, yw)
+          Blas1.copy(xh, yh)
+          assertBitIdentical(yw, yh, "copy")
+          assertBitIdentical(yw, xh, "copy equals its source")
+          // Overlapping ranges (a memmove, as `set`): shift the parent left by `off`.
+          if (n > 0) {
+            Blas1.copy(xw0.subarray(off, off + n), xw0.subarray(0, n))
+            Blas1.copy(xh0.subarray(off, off + n), xh0.subarray(0, n))
+            assertBitIdentical(xw0, xh0, "overlapping copy")
+          }
         }
       ),
       { seed: SEED, numRuns: 150 }

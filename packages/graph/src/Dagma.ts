@@ -41,7 +41,7 @@
  *
  * @since 0.1.0
  */
-import { Blas3, Errors, Logistic, Matrix, OptimizerKernels, Solver, Vector } from "@descent/core"
+import { Blas1, Blas3, Errors, Logistic, Matrix, OptimizerKernels, Solver, Vector } from "@descent/core"
 import { GradientTransform, Optimizers, Schedules } from "@descent/optim"
 import * as Dag from "./Dag.ts"
 import * as Data from "./Data.ts"
@@ -294,28 +294,6 @@ const objectiveAt = (state: DagmaState, mu: number, s: number): number => {
 }
 
 /**
- * g ← base + 2W∘X (X the transposed inverse); 1 when X ≥ 0 (no NaN), else 0.
- * Its own function: V8 optimizes it whole, where the same loop inside
- * `gradientAt` ran as on-stack-replaced code that deoptimized at the test
- * after the loop hundreds of times per run.
- */
-const barrierTerms = (
-  n: number,
-  W: Float64Array,
-  X: Float64Array,
-  base: Float64Array,
-  g: Float64Array
-): number => {
-  let nonnegative = 1
-  for (let k = 0; k < n; k++) {
-    const x = X[k]!
-    nonnegative &= +(x >= 0)
-    g[k] = base[k]! + 2 * W[k]! * x
-  }
-  return nonnegative
-}
-
-/**
  * The full gradient μ∇L + μλ₁·sign(W) + 2W∘(sI − W∘W)⁻ᵀ at state.W (the
  * transposed inverse already in the workspace, its signs not yet tested).
  * For l2, μ∇L = μΣW − μΣ: the l1 and barrier terms go on top of −μΣ
@@ -324,14 +302,13 @@ const barrierTerms = (
  * inverse has a negative or NaN entry: W is outside the domain.
  */
 const gradientAt = (state: DagmaState, mu: number): boolean => {
-  const { d, W, gradient: g } = state
+  const { W, gradient: g } = state
   const l2 = state.loss === "l2"
   if (!l2) lossAt(state, mu)
-  const inverse = state.mMatrix.inverse.data
-  if (barrierTerms(d * d, W, inverse, l2 ? state.scoreOffset : g, g) !== 1) return false
+  // Barrier, l1 term and the sign test of the inverse in one pass.
+  const base = l2 ? state.scoreOffset : g
   const l1 = mu * state.settings.lambda1
-  // The l1 term in a kernel without branches: the signs of W's small entries flip unpredictably.
-  OptimizerKernels.addL1Subgradient(l1, W, g)
+  if (!OptimizerKernels.hadamardL1Gradient(base, 2, W, state.mMatrix.inverse.data, l1, g)) return false
   if (l2) Blas3.gemm(false, false, mu, state.covariance, state.Wmatrix, 1, state.gradientMatrix)
   return true
 }
@@ -349,7 +326,7 @@ type StageEnd = "converged" | "budget" | "restart"
 const runStage = (state: DagmaState, mu: number, s: number, budget: number): StageEnd => {
   const { settings, W, previous, d } = state
   const n = d * d
-  W.set(state.stageStart)
+  Blas1.copy(state.stageStart, W)
   if (state.loss === "l2") {
     const sigma = state.covariance.data
     for (let k = 0; k < n; k++) state.scoreOffset[k] = -mu * sigma[k]!
@@ -364,13 +341,13 @@ const runStage = (state: DagmaState, mu: number, s: number, budget: number): Sta
       state.stepSize.value *= 0.5
       state.backtracks++
       if (state.stepSize.value <= MIN_STEP_SIZE) {
-        W.set(previous)
+        Blas1.copy(previous, W)
         return "converged"
       }
       for (let k = 0; k < n; k++) W[k] = previous[k]! + 0.5 * (W[k]! - previous[k]!)
       inside = domainAndGradient(state, mu, s)
     }
-    previous.set(W)
+    Blas1.copy(W, previous)
     adamState = GradientTransform.step(state.adam, W, state.gradient, adamState)
     state.adamSteps++
     if (iteration % settings.checkEvery === 0 || iteration === budget) {

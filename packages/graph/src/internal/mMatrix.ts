@@ -12,7 +12,8 @@
  * row interchanges are needed and the sign pattern is kept in floating point
  * (the off-diagonal updates add terms of one sign).
  *
- * The inverse comes from core's Gauss–Jordan kernel
+ * M (or Mᵀ) is written by core's `Elementwise.shiftedNegativeSquare`; the
+ * inverse comes from core's Gauss–Jordan kernel
  * (`GaussJordan.invertPositivePivots`, d³ multiply–adds), which stops at the
  * first pivot ≤ 0 (or NaN), so the domain test is exact; log det M is the sum
  * of the pivots' logarithms. The reference code of DAGMA tests the computed
@@ -25,7 +26,7 @@
  * @since 0.1.0
  * @internal
  */
-import { GaussJordan, Matrix, Vector } from "@descent/core"
+import { Elementwise, GaussJordan, Matrix, Vector } from "@descent/core"
 
 /**
  * Buffers for M = sI − W∘W of order d: `inverse` (M, overwritten by M⁻¹
@@ -37,6 +38,8 @@ export interface MMatrixWorkspace {
   readonly d: number
   readonly inverse: Matrix.Matrix
   readonly pivots: Float64Array
+  /** The last W seen, as a d × d matrix (no record allocated per call). */
+  source: Matrix.Matrix | undefined
 }
 
 /**
@@ -47,7 +50,8 @@ export interface MMatrixWorkspace {
 export const makeMMatrixWorkspace = (d: number): MMatrixWorkspace => ({
   d,
   inverse: Matrix.zeros(d, d),
-  pivots: Vector.zeros(d)
+  pivots: Vector.zeros(d),
+  source: undefined
 })
 
 /**
@@ -70,21 +74,12 @@ export const invertShiftedSquare = (
   checkSigns = true
 ): boolean => {
   const { d, inverse, pivots } = workspace
-  const x = inverse.data
-  if (transposed) {
-    // Strided reads, contiguous writes.
-    for (let i = 0; i < d; i++) {
-      for (let j = 0; j < d; j++) {
-        const w = W[j * d + i]!
-        x[i * d + j] = -(w * w)
-      }
-    }
-  } else {
-    for (let k = 0; k < d * d; k++) x[k] = -(W[k]! * W[k]!)
-  }
-  for (let i = 0; i < d; i++) x[i * d + i] = x[i * d + i]! + s
+  let source = workspace.source
+  if (source?.data !== W) source = workspace.source = Matrix.fromData(d, d, W)
+  Elementwise.shiftedNegativeSquare(source, s, transposed, inverse)
   if (GaussJordan.invertPositivePivots(inverse, pivots) < d) return false
   if (!checkSigns) return true
+  const x = inverse.data
   // The inverse of an M-matrix is ≥ 0; NaN fails the test too (no branch per entry).
   let ok = 1
   for (let k = 0; k < d * d; k++) ok &= +(x[k]! >= 0)

@@ -30,7 +30,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Blas3, Matrix } from "@descent/core"
+import { Blas1, Blas3, Matrix } from "@descent/core"
 
 /** −log₂ u, u = 2⁻⁵³ the unit roundoff of float64: the truncation error target. */
 const LOG2_INVERSE_UNIT_ROUNDOFF = 53
@@ -182,9 +182,15 @@ const addBlock = (
   const c1 = INVERSE_FACTORIALS[4 * j + 1]! * sigma
   const c2 = INVERSE_FACTORIALS[4 * j + 2]! * sigma * sigma
   const c3 = INVERSE_FACTORIALS[4 * j + 3]! * sigma * sigma * sigma
-  const n = d * d
-  if (accumulate) for (let k = 0; k < n; k++) out[k] = out[k]! + c1 * A[k]! + c2 * A2[k]! + c3 * A3[k]!
-  else for (let k = 0; k < n; k++) out[k] = c1 * A[k]! + c2 * A2[k]! + c3 * A3[k]!
+  // ((out + c₁B) + c₂B²) + c₃B³ (or (c₁B + c₂B²) + c₃B³) entry by entry, as
+  // three passes of core's kernels.
+  if (accumulate) Blas1.axpy(c1, A, out)
+  else {
+    Blas1.copy(A, out)
+    Blas1.scal(c1, out)
+  }
+  Blas1.axpy(c2, A2, out)
+  Blas1.axpy(c3, A3, out)
   if (c0 !== 0) for (let i = 0; i < d; i++) out[i * d + i] = out[i * d + i]! + c0
 }
 
@@ -254,9 +260,8 @@ export const exponentialMinusIdentity = (A: Matrix.Matrix, F: Matrix.Matrix, ws:
   let source = A
   let sigma = 2 ** -s
   if (s > MAX_FOLDED_SCALING || !Number.isFinite(n4)) {
-    const b = ws.B.data
-    const a = A.data
-    for (let k = 0; k < d * d; k++) b[k] = a[k]! * sigma
+    Blas1.copy(A.data, ws.B.data)
+    Blas1.scal(sigma, ws.B.data)
     source = ws.B
     powers(source, ws)
     sigma = 1
@@ -279,14 +284,10 @@ export const exponentialMinusIdentity = (A: Matrix.Matrix, F: Matrix.Matrix, ws:
   // Squarings: e^{2B} − I = 2F + F².
   for (let k = 0; k < s; k++) {
     Blas3.gemm(false, false, 1, P, P, 0, T)
-    const t = T.data
-    const p = P.data
-    for (let i = 0; i < d * d; i++) t[i] = t[i]! + 2 * p[i]!
+    Blas1.axpy(2, P.data, T.data)
     const swap = P
     P = T
     T = swap
   }
-  const f = F.data
-  const p = P.data
-  for (let k = 0; k < d * d; k++) f[k] = p[k]!
+  Blas1.copy(P.data, F.data)
 }

@@ -95,6 +95,18 @@ export interface KernelExports {
   ): void
   gaussJordanInverse(n: number, a: number, pivots: number, rows: number): number
   addL1Subgradient(n: number, lambda: number, x: number, g: number): void
+  copy(n: number, x: number, y: number): void
+  zero(n: number, x: number): void
+  shiftedNegativeSquare(n: number, s: number, a: number, transposed: number, out: number): void
+  hadamardL1Gradient(
+    n: number,
+    base: number,
+    alpha: number,
+    x: number,
+    y: number,
+    lambda: number,
+    g: number
+  ): number
   macroKernel(
     kc: number,
     mc: number,
