@@ -7,7 +7,8 @@
  * acceptance fixtures), d = 50 from descent's `Simulate.linear` (seed 50).
  * Settings: the references' examples (NOTEARS λ₁ = 0.1, DAGMA λ₁ = 0.02,
  * everything else at the defaults, which descent shares). Time: one run of
- * each `fit` (wall clock; the runs last seconds, so no batching). SHD counts
+ * each `fit` (wall clock; the runs last seconds, so no batching), each fit in
+ * a fresh child process, as each reference runs in its own Python process. SHD counts
  * a reversed edge once (NOTEARS's `count_accuracy`).
  *
  * Issue goals: NOTEARS ≥ 10× faster than the reference at d = 20 and 50 with
@@ -24,6 +25,7 @@
  * Run on demand: `node packages/graph/bench/learners.ts [--quick] [--no-reference]`
  * (`--quick`: d = 10 and 20 only).
  */
+import { execFileSync } from "node:child_process"
 import { existsSync, unlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -95,16 +97,55 @@ const runReference = (d: number, X: Matrix.Matrix): Reference | undefined => {
   }
 }
 
-const timed = <R>(f: () => R): { result: R; seconds: number } => {
-  const t0 = performance.now()
-  const result = f()
-  return { result, seconds: (performance.now() - t0) / 1e3 }
+interface Fit {
+  readonly seconds: number
+  readonly W: number[][]
+  readonly status: string
+  readonly h: number
+  readonly adamSteps: number
 }
+
+/**
+ * In a child process (`--child <method> <d>`): fits one learner on the data of
+ * size d and prints its time, W and status as JSON. Each fit gets a fresh
+ * process, as each reference does: one run's heap and JIT state (NOTEARS at
+ * d = 50 runs for a minute) would otherwise weigh on the next.
+ */
+const childFit = (method: string, d: number): void => {
+  const { X } = dataset(d)
+  const t0 = performance.now()
+  const result = method === "notears" ? Notears.fit(X) : Dagma.fit(X)
+  const seconds = (performance.now() - t0) / 1e3
+  const W: number[][] = []
+  for (let i = 0; i < d; i++) W.push(Array.from(result.W.data.subarray(i * d, (i + 1) * d)))
+  const fit: Fit = {
+    seconds,
+    W,
+    status: result.status,
+    h: "h" in result ? (result.h as number) : Number.NaN,
+    adamSteps: "counts" in result ? (result.counts as { adamSteps: number }).adamSteps : 0
+  }
+  process.stdout.write(JSON.stringify(fit))
+}
+
+const fitInChild = (method: string, d: number): Fit =>
+  JSON.parse(
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--child", method, String(d)], {
+      encoding: "utf8",
+      maxBuffer: 1 << 26
+    })
+  ) as Fit
 
 const fmt = (x: number | undefined): string => (x === undefined ? "–" : x.toPrecision(3))
 const count = (x: number | undefined): string => (x === undefined ? "–" : String(x))
 const speedup = (ours: number, theirs: number | undefined): string =>
   theirs === undefined ? "–" : `${(theirs / ours).toFixed(1)}×`
+
+const childAt = process.argv.indexOf("--child")
+if (childAt >= 0) {
+  childFit(process.argv[childAt + 1]!, Number(process.argv[childAt + 2]))
+  process.exit(0)
+}
 
 const widths = [4, 8, 10, 10, 9, 9, 9, 20]
 console.log(`n = ${SAMPLES}, ER2, linear Gaussian; time in seconds; SHD counts a reversal once`)
@@ -112,8 +153,8 @@ console.log(row(["d", "method", "descent s", "ref s", "speedup", "SHD", "ref SHD
 for (const d of sizes) {
   const { X, B } = dataset(d)
   const reference = runReference(d, X)
-  const notears = timed(() => Notears.fit(X))
-  const dagma = timed(() => Dagma.fit(X))
+  const notears = fitInChild("notears", d)
+  const dagma = fitInChild("dagma", d)
   const refShd = (W: number[][] | undefined) =>
     W === undefined ? undefined : Metrics.shd(B, Matrix.fromRows(W))
   console.log(
@@ -124,9 +165,9 @@ for (const d of sizes) {
         fmt(notears.seconds),
         fmt(reference?.notears.seconds),
         speedup(notears.seconds, reference?.notears.seconds),
-        String(Metrics.shd(B, notears.result.W)),
+        String(Metrics.shd(B, Matrix.fromRows(notears.W))),
         count(refShd(reference?.notears.W)),
-        `${notears.result.status} h=${notears.result.h.toExponential(1)}`
+        `${notears.status} h=${notears.h.toExponential(1)}`
       ],
       widths
     )
@@ -139,9 +180,9 @@ for (const d of sizes) {
         fmt(dagma.seconds),
         fmt(reference?.dagma.seconds),
         speedup(dagma.seconds, reference?.dagma.seconds),
-        String(Metrics.shd(B, dagma.result.W)),
+        String(Metrics.shd(B, Matrix.fromRows(dagma.W))),
         count(refShd(reference?.dagma.W)),
-        `${dagma.result.status} ${dagma.result.counts.adamSteps} steps`
+        `${dagma.status} ${dagma.adamSteps} steps`
       ],
       widths
     )
