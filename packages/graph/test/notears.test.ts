@@ -5,7 +5,6 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Dag from "../src/Dag.ts"
 import { ConstantColumn, TooFewSamples } from "../src/Errors.ts"
-import { exponentialMinusIdentity, makeExpWorkspace } from "../src/internal/nonnegativeExp.ts"
 import * as Metrics from "../src/Metrics.ts"
 import * as Notears from "../src/Notears.ts"
 import * as Simulate from "../src/Simulate.ts"
@@ -23,13 +22,6 @@ const H_ACCEPTANCE = 1e-8
  */
 const FINITE_DIFFERENCE = { rtol: 1e-6, atol: 1e-7 }
 const FD_STEP = 1e-6
-
-/**
- * e^A − I against `Expm.expm(A) − I`: the reference's subtraction of I loses
- * log₁₀(1/‖e^A − I‖) digits, so the comparison is relative to ‖e^A‖ ≈ 1:
- * both methods are accurate to a few hundred ulp of that.
- */
-const EXPONENTIAL = { rtol: 1e-12, atol: 1e-13 }
 
 interface GraphData {
   readonly datasets: ReadonlyArray<{
@@ -148,56 +140,6 @@ describe("Notears objective", () => {
     for (let k = 0; k < 2 * d * d; k++) l1 += x[k]!
     const expected = squares / (2 * n) + 0.5 * 2 * h * h + 0.5 * h + 0.2 * l1
     assertClose(state.objective.value(x), expected, { rtol: 1e-12, atol: 0 })
-  })
-})
-
-describe("e^A − I for nonnegative A (internal kernel)", () => {
-  const compare = (A: Matrix.Matrix) => {
-    const d = A.rows
-    const F = Matrix.zeros(d, d)
-    exponentialMinusIdentity(A, F, makeExpWorkspace(d))
-    const E = Expm.expm(A)
-    for (let i = 0; i < d; i++) E.data[i * d + i] = E.data[i * d + i]! - 1
-    assertClose(F.data, E.data, { ...EXPONENTIAL, atol: EXPONENTIAL.atol * Math.max(1, Math.max(...E.data)) })
-  }
-
-  it("matches Expm.expm over norms from 1e-6 to 50", () => {
-    for (const scale of [1e-6, 1e-3, 0.1, 1, 5, 50]) {
-      const A = Matrix.fromData(6, 6, Random.uniform(Random.key(5), 36, { low: 0, high: scale / 6 }))
-      compare(A)
-    }
-  })
-
-  it("is exact on nilpotent (DAG) matrices and zero", () => {
-    const A = Matrix.fromRows([
-      [0, 2, 0, 3],
-      [0, 0, 4, 0],
-      [0, 0, 0, 1],
-      [0, 0, 0, 0]
-    ])
-    const F = Matrix.zeros(4, 4)
-    exponentialMinusIdentity(A, F, makeExpWorkspace(4))
-    // e^A − I = A + A²/2 + A³/6 for A⁴ = 0: entry (0, 3) is 3 + 0/2 + (2·4·1)/6.
-    assertClose(F.data[0 * 4 + 3]!, 3 + 8 / 6, { rtol: 1e-15, atol: 0 })
-    expect(F.data[0]).toBe(0)
-    compare(A)
-    exponentialMinusIdentity(Matrix.zeros(3, 3), F, makeExpWorkspace(3))
-  })
-
-  it("keeps h = tr(e^A − I) accurate when h ≪ d (tr e^A − d would keep 4 digits here)", () => {
-    // A 2-cycle with weight ε: (e^A − I)₀₀ = cosh ε − 1 = ε²/2·(1 + ε²/12 + …), h = twice that.
-    const eps = 1e-6
-    const expected = ((eps * eps) / 2) * (1 + (eps * eps) / 12)
-    const A = Matrix.fromRows([
-      [0, eps, 0],
-      [eps, 0, 0],
-      [0, 0, 0]
-    ])
-    const F = Matrix.zeros(3, 3)
-    exponentialMinusIdentity(A, F, makeExpWorkspace(3))
-    // The truncation error is ≤ u·‖e^A − I‖₁ ≈ 1e-22 (norm-wise), i.e. 1e-10 relative to h here;
-    // the series actually stops after ε⁴/24, a relative error of ε²/12 ≈ 1e-13.
-    assertClose(F.data[0]! + F.data[4]! + F.data[8]!, 2 * expected, { rtol: 1e-12, atol: 0 })
   })
 })
 
