@@ -1,7 +1,7 @@
 import { Errors, Matrix, Random, Solver } from "@descent/core"
 import { Lu } from "@descent/linalg"
 import { Schedules } from "@descent/optim"
-import { assertClose, loadFixture } from "@descent/testing"
+import { assertClose } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Dag from "../src/Dag.ts"
@@ -10,6 +10,7 @@ import { ConstantColumn, TooFewSamples } from "../src/Errors.ts"
 import { makeMMatrixWorkspace, shiftedSquareInverse } from "../src/internal/mMatrix.ts"
 import * as Metrics from "../src/Metrics.ts"
 import * as Simulate from "../src/Simulate.ts"
+import { fixtureDatasetOfSize, notearsDagmaReferencesOf } from "./learnerCases.ts"
 
 /** Pinned fast-check seed, so a failure reproduces exactly. */
 const PROPERTY_SEED = 20260612
@@ -31,37 +32,13 @@ const LOG_DET_SUM = { rtol: 1e-10, atol: 1e-14 }
 /** Shorter Adam runs for the property test (the defaults run 1.8·10⁵ steps). */
 const SHORT_RUN = { warmIterations: 2000, finalIterations: 4000 } as const
 
-interface GraphData {
-  readonly datasets: ReadonlyArray<{
-    readonly name: string
-    readonly d: number
-    readonly X: number[][]
-    readonly B_true: number[][]
-  }>
-}
-interface LearnerRefs {
-  readonly results: ReadonlyArray<{
-    readonly name: string
-    readonly dagma: {
-      readonly accuracy: { readonly shd: number }
-      readonly W_est: number[][]
-      readonly h_final: number
-    }
-  }>
-}
-
-const fixtures = new URL("./fixtures/", import.meta.url)
-const graphData = loadFixture<GraphData>(fixtures, "graph_data.json")
-const refs = loadFixture<LearnerRefs>(fixtures, "learner_refs.json")
-
 const smallSample = (seed: number, d: number, n: number) =>
   Simulate.linear(Random.key(seed), { nodes: d, samples: n, edgesPerNode: 2 })
 
 describe.each([10, 20])("Dagma.fit on the reference data, d = %i (acceptance, issue #10)", (d) => {
-  const data = graphData.datasets.find((ds) => ds.d === d)!
-  const ref = refs.results.find((r) => r.name === data.name)!
-  const X = Matrix.fromRows(data.X)
-  const B = Matrix.fromRows(data.B_true)
+  const data = fixtureDatasetOfSize(d)
+  const ref = notearsDagmaReferencesOf(data.name)
+  const { X, B } = data
   const result = Dagma.fit(X)
 
   it("learns a DAG with SHD ≤ the reference implementation's on the same X", () => {

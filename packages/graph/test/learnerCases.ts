@@ -79,11 +79,36 @@ const references = loadFixture<{ readonly results: ReadonlyArray<Reference> }>(
   "fixtures/learner_refs_2.json"
 ).results
 
+const datasetOf = (ds: (typeof graphData.datasets)[number]) => ({
+  name: ds.name,
+  X: Matrix.fromRows(ds.X),
+  B: Matrix.fromRows(ds.B_true),
+  d: ds.d
+})
+
 /** A data set of graph_data.json: X (n × d), the true graph B (0/1) and d. */
-export const fixtureDataset = (name: string) => {
-  const ds = graphData.datasets.find((x) => x.name === name)!
-  return { X: Matrix.fromRows(ds.X), B: Matrix.fromRows(ds.B_true), d: ds.d }
+export const fixtureDataset = (name: string) => datasetOf(graphData.datasets.find((x) => x.name === name)!)
+
+/** The data set of graph_data.json with d nodes (d = 10 or 20). */
+export const fixtureDatasetOfSize = (d: number) => datasetOf(graphData.datasets.find((x) => x.d === d)!)
+
+/** One learner's result in learner_refs.json (the notears and DAGMA repositories, generate_learner_refs.py). */
+export interface FirstReference {
+  readonly accuracy: { readonly shd: number }
+  readonly W_est: number[][]
+  readonly h: number
 }
+
+const firstReferences = loadFixture<{
+  readonly results: ReadonlyArray<{
+    readonly name: string
+    readonly notears: FirstReference
+    readonly dagma: FirstReference & { readonly h_final: number }
+  }>
+}>(import.meta.url, "fixtures/learner_refs.json").results
+
+/** The NOTEARS and DAGMA reference results on data set `name`. */
+export const notearsDagmaReferencesOf = (name: string) => firstReferences.find((r) => r.name === name)!
 
 /** The references of `learner` on data set `name` (GOLEM: of one `schedule`). */
 export const referencesOf = (learner: string, name: string, schedule?: string): ReadonlyArray<Reference> =>

@@ -1,6 +1,6 @@
 import { Errors, Matrix, Random, Solver, Vector } from "@descent/core"
 import { Expm } from "@descent/linalg"
-import { assertClose, loadFixture } from "@descent/testing"
+import { assertClose } from "@descent/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Dag from "../src/Dag.ts"
@@ -8,6 +8,7 @@ import { ConstantColumn, TooFewSamples } from "../src/Errors.ts"
 import * as Metrics from "../src/Metrics.ts"
 import * as Notears from "../src/Notears.ts"
 import * as Simulate from "../src/Simulate.ts"
+import { fixtureDatasetOfSize, notearsDagmaReferencesOf } from "./learnerCases.ts"
 
 /** Pinned fast-check seed, so a failure reproduces exactly. */
 const PROPERTY_SEED = 20260611
@@ -23,34 +24,14 @@ const H_ACCEPTANCE = 1e-8
 const FINITE_DIFFERENCE = { rtol: 1e-6, atol: 1e-7 }
 const FD_STEP = 1e-6
 
-interface GraphData {
-  readonly datasets: ReadonlyArray<{
-    readonly name: string
-    readonly d: number
-    readonly X: number[][]
-    readonly B_true: number[][]
-  }>
-}
-interface LearnerRefs {
-  readonly results: ReadonlyArray<{
-    readonly name: string
-    readonly notears: { readonly accuracy: { readonly shd: number }; readonly W_est: number[][] }
-  }>
-}
-
-const fixtures = new URL("./fixtures/", import.meta.url)
-const graphData = loadFixture<GraphData>(fixtures, "graph_data.json")
-const refs = loadFixture<LearnerRefs>(fixtures, "learner_refs.json")
-
 /** A small linear-Gaussian ER2 sample from descent's simulator. */
 const smallSample = (seed: number, d: number, n: number) =>
   Simulate.linear(Random.key(seed), { nodes: d, samples: n, edgesPerNode: 2 })
 
 describe("Notears.fit on the reference data (acceptance, issue #10)", () => {
-  const data = graphData.datasets.find((ds) => ds.d === 10)!
-  const ref = refs.results.find((r) => r.name === data.name)!
-  const X = Matrix.fromRows(data.X)
-  const B = Matrix.fromRows(data.B_true)
+  const data = fixtureDatasetOfSize(10)
+  const ref = notearsDagmaReferencesOf(data.name)
+  const { X, B } = data
   const result = Notears.fit(X)
 
   it("converges to h(W) ≤ 1e-8 with a DAG", () => {

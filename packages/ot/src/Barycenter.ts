@@ -34,8 +34,9 @@
  *
  * @since 0.1.0
  */
-import { Blas1, Errors, Matrix, Reductions, Solver, Vector } from "@descent/core"
+import { Blas1, Errors, Matrix, Reductions, type Solver, Vector } from "@descent/core"
 import * as Geometry from "./Geometry.ts"
+import { runToResult } from "./internal/entropic.ts"
 import {
   checkBalanced,
   checkSupport,
@@ -371,6 +372,5 @@ export const solve = (problem: BarycenterProblem, options: BarycenterOptions = {
     options.maxIterations ?? defaultBarycenterOptions.maxIterations,
     0
   )
-  const run = Solver.run(solver, problem, options, { maxIterations })
-  return { ...run.output, status: run.status, iterations: run.iterations }
+  return runToResult(solver, problem, options, { maxIterations })
 }

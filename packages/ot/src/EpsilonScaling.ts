@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import { Solver } from "@descent/core"
+import type { Solver } from "@descent/core"
 import { Schedules } from "@descent/optim"
 import {
   count,
@@ -238,7 +238,7 @@ export const solver: Solver.IterativeSolver<
  * @since 0.1.0
  */
 export const solve = (problem: LinearProblem, options: EpsilonScalingOptions = {}): EpsilonScalingResult =>
-  runToResult(solver, Solver.run, problem, options, {
+  runToResult(solver, problem, options, {
     maxIterations: options.maxIterations ?? defaultEpsilonScalingOptions.maxIterations,
     checkEvery: options.checkEvery ?? defaultEpsilonScalingOptions.checkEvery
   })

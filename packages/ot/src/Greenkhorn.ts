@@ -17,7 +17,7 @@
  *
  * @since 0.1.0
  */
-import { Blas2, Matrix, Solver, Vector } from "@descent/core"
+import { Blas2, Matrix, type Solver, Vector } from "@descent/core"
 import {
   type Common,
   dense,
@@ -250,7 +250,7 @@ export const solver: Solver.IterativeSolver<LinearProblem, GreenkhornOptions, Gr
  * @since 0.1.0
  */
 export const solve = (problem: LinearProblem, options: GreenkhornOptions = {}): GreenkhornResult =>
-  runToResult(solver, Solver.run, problem, options, {
+  runToResult(solver, problem, options, {
     maxIterations: options.maxIterations ?? defaultGreenkhornOptions.maxIterations,
     checkEvery: options.checkEvery ?? defaultGreenkhornOptions.checkEvery
   })

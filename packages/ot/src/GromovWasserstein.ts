@@ -36,7 +36,8 @@
  *
  * @since 0.1.0
  */
-import { Blas1, Blas3, Errors, Matrix, Solver, Vector } from "@descent/core"
+import { Blas1, Blas3, Errors, Matrix, type Solver, Vector } from "@descent/core"
+import { runToResult } from "./internal/entropic.ts"
 import {
   checkBalanced,
   checkMatrix,
@@ -479,6 +480,5 @@ export const solve = (
     options.maxIterations ?? defaultGromovWassersteinOptions.maxIterations,
     0
   )
-  const run = Solver.run(solver, problem, options, { maxIterations })
-  return { ...run.output, status: run.status, iterations: run.iterations }
+  return runToResult(solver, problem, options, { maxIterations })
 }

@@ -34,8 +34,9 @@
  *
  * @since 0.1.0
  */
-import { Blas1, Errors, Matrix, Random, Reductions, Solver, Vector } from "@descent/core"
+import { Blas1, Errors, Matrix, Random, Reductions, type Solver, Vector } from "@descent/core"
 import { Schedules } from "@descent/optim"
+import { runToResult } from "./internal/entropic.ts"
 import {
   checkBalanced,
   checkMatrix,
@@ -477,6 +478,5 @@ export const solve = (
     options.iterations ?? defaultMirrorSinkhornOptions.iterations,
     1
   )
-  const run = Solver.run(solver, problem, options, { maxIterations: horizon })
-  return { ...run.output, status: run.status, iterations: run.iterations }
+  return runToResult(solver, problem, options, { maxIterations: horizon })
 }

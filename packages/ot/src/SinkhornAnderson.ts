@@ -21,7 +21,7 @@
  *
  * @since 0.1.0
  */
-import { Solver, Vector } from "@descent/core"
+import { type Solver, Vector } from "@descent/core"
 import {
   type Common,
   count,
@@ -318,7 +318,7 @@ export const solve = (
   problem: LinearProblem,
   options: SinkhornAndersonOptions = {}
 ): SinkhornAndersonResult =>
-  runToResult(solver, Solver.run, problem, options, {
+  runToResult(solver, problem, options, {
     maxIterations: options.maxIterations ?? defaultSinkhornAndersonOptions.maxIterations,
     checkEvery: options.checkEvery ?? defaultSinkhornAndersonOptions.checkEvery
   })

@@ -28,7 +28,7 @@
  *
  * @since 0.1.0
  */
-import { Blas1, Blas2, Elementwise, Matrix, Reductions, Solver, Vector } from "@descent/core"
+import { Blas1, Blas2, Elementwise, Matrix, Reductions, type Solver, Vector } from "@descent/core"
 import { type CgWorkspace, cgWorkspace, pcg } from "./internal/conjugateGradient.ts"
 import {
   count,
@@ -787,7 +787,7 @@ export const solve = (
   problem: LinearProblem,
   options: SinkhornNewtonSparseOptions = {}
 ): SinkhornNewtonSparseResult =>
-  runToResult(solver, Solver.run, problem, options, {
+  runToResult(solver, problem, options, {
     maxIterations: options.maxIterations ?? defaultSinkhornNewtonSparseOptions.maxIterations,
     checkEvery: options.checkEvery ?? defaultSinkhornNewtonSparseOptions.checkEvery
   })

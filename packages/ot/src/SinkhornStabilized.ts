@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import { Solver, Vector } from "@descent/core"
+import { type Solver, Vector } from "@descent/core"
 import {
   type Common,
   dense,
@@ -192,7 +192,7 @@ export const solve = (
   problem: LinearProblem,
   options: SinkhornStabilizedOptions = {}
 ): SinkhornStabilizedResult =>
-  runToResult(solver, Solver.run, problem, options, {
+  runToResult(solver, problem, options, {
     maxIterations: options.maxIterations ?? defaultSinkhornStabilizedOptions.maxIterations,
     checkEvery: options.checkEvery ?? defaultSinkhornStabilizedOptions.checkEvery
   })

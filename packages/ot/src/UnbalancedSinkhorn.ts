@@ -38,8 +38,9 @@
  *
  * @since 0.1.0
  */
-import { Matrix, Solver, Vector } from "@descent/core"
+import { Matrix, type Solver, Vector } from "@descent/core"
 import * as Geometry from "./Geometry.ts"
+import { runToResult } from "./internal/entropic.ts"
 import {
   checkSupport,
   colMarginal,
@@ -269,6 +270,5 @@ export const solve = (
     options.maxIterations ?? defaultUnbalancedSinkhornOptions.maxIterations,
     0
   )
-  const run = Solver.run(solver, problem, options, { maxIterations })
-  return { ...run.output, status: run.status, iterations: run.iterations }
+  return runToResult(solver, problem, options, { maxIterations })
 }

@@ -11,7 +11,7 @@
  * v = exp(g/ε), K = exp(−C/ε), and the regularized cost is
  * ⟨C, P⟩ − ε·H(P), H(P) = −Σ P_ij (log P_ij − 1).
  */
-import { Blas1, Blas2, Elementwise, Errors, Matrix, type Solver, Vector } from "@descent/core"
+import { Blas1, Blas2, Elementwise, Errors, Matrix, Solver, Vector } from "@descent/core"
 import * as Geometry from "../Geometry.ts"
 import type { LinearProblem } from "../LinearProblem.ts"
 import type { TransportResult } from "../TransportResult.ts"
@@ -664,14 +664,13 @@ export const entropicOutput = (
   }
 }
 
-/** Runs `solver` with the generic loop and puts status and iterations into its output. */
+/** Runs `solver` with core's generic loop and puts status and iterations into its output. */
 export const runToResult = <Problem, Options, State, Output>(
   solver: Solver.IterativeSolver<Problem, Options, State, Output>,
-  run: typeof Solver.run,
   problem: Problem,
   options: Options,
-  loop: { readonly maxIterations: number; readonly checkEvery: number }
+  loop: Solver.LoopOptions<State>
 ): Output & { readonly status: Solver.Status; readonly iterations: number } => {
-  const result = run(solver, problem, options, loop)
+  const result = Solver.run(solver, problem, options, loop)
   return { ...result.output, status: result.status, iterations: result.iterations }
 }

@@ -3,7 +3,7 @@
  * fallback) and `SinkhornLog` (log domain throughout): the same state
  * machine over an `Engine`, differing only in the starting domain.
  */
-import { Solver, Vector } from "@descent/core"
+import { type Solver, Vector } from "@descent/core"
 import type { LinearProblem } from "../LinearProblem.ts"
 import type { TransportResult } from "../TransportResult.ts"
 import {
@@ -137,7 +137,7 @@ export const solvePlain = (
   options: PlainOptions,
   defaults: { readonly maxIterations: number; readonly checkEvery: number }
 ) =>
-  runToResult(solver, Solver.run, problem, options, {
+  runToResult(solver, problem, options, {
     maxIterations: options.maxIterations ?? defaults.maxIterations,
     checkEvery: options.checkEvery ?? defaults.checkEvery
   })
