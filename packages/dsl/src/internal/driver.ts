@@ -273,6 +273,56 @@ const sharedScratch = (n: number): Float64Array => {
   return v
 }
 
+/** The registers of {@link runSteps}, reused by a driver from chunk to chunk. */
+interface Segment {
+  state: unknown
+  iteration: number
+  nextCheck: number
+  /** Whether the segment ended at a check point whose light check failed. */
+  stopped: boolean
+}
+
+/**
+ * The hot loop: steps from `segment.iteration` up to iteration `end`, with
+ * the light check at each check point before it (every `checkEvery`
+ * iterations: the residual is finite and, for a machine that stops by
+ * itself, its status is undefined); ends early, with `stopped`, after a check
+ * that fails. A function of its own, small enough that V8 inlines the
+ * machine's step into it, with two comparisons per step before the light
+ * check (the chunk loop made up to seven).
+ */
+const runSteps = (
+  m: Machine,
+  segment: Segment,
+  end: number,
+  checkEvery: number,
+  selfStopping: boolean
+): void => {
+  const step = m.step
+  const residual = m.residual
+  const status = m.status
+  let s = segment.state
+  let it = segment.iteration
+  let next = segment.nextCheck
+  let stopped = false
+  for (;;) {
+    s = step(s)
+    it++
+    if (it >= end) break
+    if (it < next) continue
+    next += checkEvery
+    const r = residual(s)
+    if (r - r !== 0 || (selfStopping && status(s) !== undefined)) {
+      stopped = true
+      break
+    }
+  }
+  segment.state = s
+  segment.iteration = it
+  segment.nextCheck = next
+  segment.stopped = stopped
+}
+
 /** Builds the driver of `cell`; never throws (a failure is the outcome `failed`). */
 export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOptions): Driver => {
   const { registry, caches, now } = options
@@ -601,6 +651,7 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
   }
 
   let started = false
+  const segment: Segment = { state: undefined, iteration: 0, nextCheck: 0, stopped: false }
 
   /**
    * One chunk of steps. The per-step path is kept lean: step, and at a check
@@ -611,7 +662,6 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
    */
   const runChunk = (): boolean => {
     const m = machine!
-    const step = m.step
     const residual = m.residual
     const status = m.status
     const first = iteration
@@ -622,21 +672,35 @@ export const makeDriver = (experiment: Experiment, cell: Cell, options: DriverOp
     let it = iteration
     let s = state
     let nextCheck = (Math.floor(it / checkEvery) + 1) * checkEvery
-    // Locals for the hot loop (`check` and `sample` may change the originals).
+    // Locals for the loop (`check` and `sample` may change the originals).
     let sampleAt = nextSample
     const bound = ruleBound
     const fullChecks = rulesNeedMetrics
     const selfStopping = m.stops !== false
     while (it < limit) {
-      s = step(s)
-      it++
-      if (it < nextCheck && it < sampleAt && it < bound) continue
-      // A check point: every `checkEvery` iterations, and at the rules' iteration bound.
-      const isCheck = it >= nextCheck || it >= bound
-      if (it >= nextCheck) nextCheck += checkEvery
-      if (isCheck && !fullChecks && it < sampleAt && it < bound) {
-        const r = residual(s)
-        if (r - r === 0 && (!selfStopping || status(s) === undefined)) continue
+      // Steps up to the next iteration that needs more than the light check
+      // (a sample, the rules' bound, a check point when the rules read metrics).
+      let end = limit
+      if (sampleAt < end) end = sampleAt
+      if (bound < end) end = bound
+      if (fullChecks && nextCheck < end) end = nextCheck
+      segment.state = s
+      segment.iteration = it
+      segment.nextCheck = nextCheck
+      runSteps(m, segment, end, checkEvery, selfStopping)
+      s = segment.state
+      it = segment.iteration
+      nextCheck = segment.nextCheck
+      let isCheck = true
+      if (!segment.stopped) {
+        // At `end`: is it a check point (every `checkEvery` iterations, and the rules' bound)?
+        isCheck = it >= nextCheck || it >= bound
+        if (it >= nextCheck) nextCheck += checkEvery
+        if (isCheck && !fullChecks && it < sampleAt && it < bound) {
+          const r = residual(s)
+          if (r - r === 0 && (!selfStopping || status(s) === undefined)) continue
+        }
+        if (!isCheck && it < sampleAt) continue
       }
       iteration = it
       state = s
