@@ -333,6 +333,152 @@ export function gemvPair(m: i32, n: i32, a: usize, x: usize, y: usize, w: usize,
   }
 }
 
+// Stores u_p, v_p as entries cu, cv of row p of A (m × n), then adds row p to
+// a and b with the factors u_p, v_p (rows p < f) or to c with v_p (rows p ≥ f),
+// src/Blas2.ts `storeColumnsGemvT`: one sweep over A for three products, each
+// summed over the rows in order as gemvTUpdate (four rows per sweep over the
+// outputs, the additions still in the order of p).
+export function storeColumnsGemvT(
+  m: i32,
+  n: i32,
+  ad: usize,
+  cu: i32,
+  cv: i32,
+  u: usize,
+  v: usize,
+  f: i32,
+  a: usize,
+  b: usize,
+  c: usize
+): void {
+  const rowBytes = (<usize>n) << 3
+  const cuo = (<usize>cu) << 3
+  const cvo = (<usize>cv) << 3
+  memory.fill(a, 0, rowBytes)
+  memory.fill(b, 0, rowBytes)
+  memory.fill(c, 0, rowBytes)
+  const n2 = n & ~1
+  let p = 0
+  for (; p + 4 <= f; p += 4) {
+    const po = (<usize>p) << 3
+    const r0 = ad + (<usize>p) * rowBytes
+    const r1 = r0 + rowBytes
+    const r2 = r1 + rowBytes
+    const r3 = r2 + rowBytes
+    const u0 = load<f64>(u + po)
+    const u1 = load<f64>(u + po, 8)
+    const u2 = load<f64>(u + po, 16)
+    const u3 = load<f64>(u + po, 24)
+    const v0 = load<f64>(v + po)
+    const v1 = load<f64>(v + po, 8)
+    const v2 = load<f64>(v + po, 16)
+    const v3 = load<f64>(v + po, 24)
+    storePair(r0, cuo, cvo, u0, v0)
+    storePair(r1, cuo, cvo, u1, v1)
+    storePair(r2, cuo, cvo, u2, v2)
+    storePair(r3, cuo, cvo, u3, v3)
+    const su0 = f64x2.splat(u0)
+    const su1 = f64x2.splat(u1)
+    const su2 = f64x2.splat(u2)
+    const su3 = f64x2.splat(u3)
+    const sv0 = f64x2.splat(v0)
+    const sv1 = f64x2.splat(v1)
+    const sv2 = f64x2.splat(v2)
+    const sv3 = f64x2.splat(v3)
+    let j = 0
+    for (; j < n2; j += 2) {
+      const o = (<usize>j) << 3
+      const x0 = v128.load(r0 + o)
+      const x1 = v128.load(r1 + o)
+      const x2 = v128.load(r2 + o)
+      const x3 = v128.load(r3 + o)
+      let ta = f64x2.add(v128.load(a + o), f64x2.mul(su0, x0))
+      let tb = f64x2.add(v128.load(b + o), f64x2.mul(sv0, x0))
+      ta = f64x2.add(ta, f64x2.mul(su1, x1))
+      tb = f64x2.add(tb, f64x2.mul(sv1, x1))
+      ta = f64x2.add(ta, f64x2.mul(su2, x2))
+      tb = f64x2.add(tb, f64x2.mul(sv2, x2))
+      v128.store(a + o, f64x2.add(ta, f64x2.mul(su3, x3)))
+      v128.store(b + o, f64x2.add(tb, f64x2.mul(sv3, x3)))
+    }
+    if (j < n) {
+      const o = (<usize>j) << 3
+      const x0 = load<f64>(r0 + o)
+      const x1 = load<f64>(r1 + o)
+      const x2 = load<f64>(r2 + o)
+      const x3 = load<f64>(r3 + o)
+      store<f64>(a + o, load<f64>(a + o) + u0 * x0 + u1 * x1 + u2 * x2 + u3 * x3)
+      store<f64>(b + o, load<f64>(b + o) + v0 * x0 + v1 * x1 + v2 * x2 + v3 * x3)
+    }
+  }
+  for (; p < f; p++) {
+    const po = (<usize>p) << 3
+    const u0 = load<f64>(u + po)
+    const v0 = load<f64>(v + po)
+    const r0 = ad + (<usize>p) * rowBytes
+    storePair(r0, cuo, cvo, u0, v0)
+    for (let j = 0; j < n; j++) {
+      const o = (<usize>j) << 3
+      const x0 = load<f64>(r0 + o)
+      store<f64>(a + o, load<f64>(a + o) + u0 * x0)
+      store<f64>(b + o, load<f64>(b + o) + v0 * x0)
+    }
+  }
+  for (; p + 4 <= m; p += 4) {
+    const po = (<usize>p) << 3
+    const r0 = ad + (<usize>p) * rowBytes
+    const r1 = r0 + rowBytes
+    const r2 = r1 + rowBytes
+    const r3 = r2 + rowBytes
+    const v0 = load<f64>(v + po)
+    const v1 = load<f64>(v + po, 8)
+    const v2 = load<f64>(v + po, 16)
+    const v3 = load<f64>(v + po, 24)
+    storePair(r0, cuo, cvo, load<f64>(u + po), v0)
+    storePair(r1, cuo, cvo, load<f64>(u + po, 8), v1)
+    storePair(r2, cuo, cvo, load<f64>(u + po, 16), v2)
+    storePair(r3, cuo, cvo, load<f64>(u + po, 24), v3)
+    const sv0 = f64x2.splat(v0)
+    const sv1 = f64x2.splat(v1)
+    const sv2 = f64x2.splat(v2)
+    const sv3 = f64x2.splat(v3)
+    let j = 0
+    for (; j < n2; j += 2) {
+      const o = (<usize>j) << 3
+      let tc = f64x2.add(v128.load(c + o), f64x2.mul(sv0, v128.load(r0 + o)))
+      tc = f64x2.add(tc, f64x2.mul(sv1, v128.load(r1 + o)))
+      tc = f64x2.add(tc, f64x2.mul(sv2, v128.load(r2 + o)))
+      v128.store(c + o, f64x2.add(tc, f64x2.mul(sv3, v128.load(r3 + o))))
+    }
+    if (j < n) {
+      const o = (<usize>j) << 3
+      store<f64>(
+        c + o,
+        load<f64>(c + o) +
+          v0 * load<f64>(r0 + o) +
+          v1 * load<f64>(r1 + o) +
+          v2 * load<f64>(r2 + o) +
+          v3 * load<f64>(r3 + o)
+      )
+    }
+  }
+  for (; p < m; p++) {
+    const po = (<usize>p) << 3
+    const v0 = load<f64>(v + po)
+    const r0 = ad + (<usize>p) * rowBytes
+    storePair(r0, cuo, cvo, load<f64>(u + po), v0)
+    for (let j = 0; j < n; j++) {
+      const o = (<usize>j) << 3
+      store<f64>(c + o, load<f64>(c + o) + v0 * load<f64>(r0 + o))
+    }
+  }
+}
+
+@inline function storePair(row: usize, cuo: usize, cvo: usize, u: f64, v: f64): void {
+  store<f64>(row + cuo, u)
+  store<f64>(row + cvo, v)
+}
+
 // ── level 3: gemm micro-kernel and packing ────────────────────────────────
 
 // Packs α·op(A)[ic:ic+mc, pc:pc+kc] into row panels of 4 (k-major, zero-padded).
@@ -1424,4 +1570,250 @@ export function hadamardL1Gradient(n: i32, base: usize, alpha: f64, x: usize, y:
     store<f64>(g + o, t + (xi > 0 ? lambda : xi < 0 ? -lambda : 0))
   }
   return v128.all_true<i64>(ok) && tailOk ? 1 : 0
+}
+
+// ── bound-constrained quasi-Newton passes (L-BFGS-B) ───────────────────────
+//
+// src/BoxKernels.ts, operation for operation. The clamp is the pair
+// pmax(v, lo) = `v < lo ? lo : v`, pmin(v, hi) = `hi < v ? hi : v`: a NaN v
+// passes through both, and for lo ≤ hi it equals the scalar
+// `if (v < lo) v = lo; else if (v > hi) v = hi`.
+
+// out ← clamp(x + α·d, lower, upper). out may be x.
+export function projectedAxpy(n: i32, x: usize, alpha: f64, d: usize, lower: usize, upper: usize, out: usize): void {
+  const va = f64x2.splat(alpha)
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    const v = f64x2.add(v128.load(x + o), f64x2.mul(va, v128.load(d + o)))
+    v128.store(out + o, f64x2.pmin(f64x2.pmax(v, v128.load(lower + o)), v128.load(upper + o)))
+  }
+  if (i < n) {
+    const o = (<usize>i) << 3
+    let v = load<f64>(x + o) + alpha * load<f64>(d + o)
+    const lo = load<f64>(lower + o)
+    const hi = load<f64>(upper + o)
+    v = v < lo ? lo : v
+    store<f64>(out + o, hi < v ? hi : v)
+  }
+}
+
+// max_i |clamp(x_i − g_i, lower_i, upper_i) − x_i|, NaN when a term is NaN.
+// The terms are ≥ +0, so the maximum does not depend on the order: two
+// accumulators by pmax (one instruction, `m < a ? a : m`, which skips a NaN
+// term), and the NaN terms flagged apart.
+export function projectedGradientNorm(n: i32, x: usize, g: usize, lower: usize, upper: usize): f64 {
+  let m0 = f64x2.splat(0)
+  let m1 = f64x2.splat(0)
+  let nan = i64x2.splat(0)
+  const n4 = n & ~3
+  let i = 0
+  for (; i < n4; i += 4) {
+    const o = (<usize>i) << 3
+    const x0 = v128.load(x + o)
+    const x1 = v128.load(x + o, 16)
+    const t0 = f64x2.pmin(f64x2.pmax(f64x2.sub(x0, v128.load(g + o)), v128.load(lower + o)), v128.load(upper + o))
+    const t1 = f64x2.pmin(
+      f64x2.pmax(f64x2.sub(x1, v128.load(g + o, 16)), v128.load(lower + o, 16)),
+      v128.load(upper + o, 16)
+    )
+    const a0 = f64x2.abs(f64x2.sub(t0, x0))
+    const a1 = f64x2.abs(f64x2.sub(t1, x1))
+    m0 = f64x2.pmax(m0, a0)
+    m1 = f64x2.pmax(m1, a1)
+    nan = v128.or(nan, v128.or(f64x2.ne(a0, a0), f64x2.ne(a1, a1)))
+  }
+  const mx = f64x2.pmax(m0, m1)
+  let norm = max<f64>(f64x2.extract_lane(mx, 0), f64x2.extract_lane(mx, 1))
+  if (v128.any_true(nan)) norm = NaN
+  for (; i < n; i++) {
+    const o = (<usize>i) << 3
+    const xi = load<f64>(x + o)
+    let t = xi - load<f64>(g + o)
+    const lo = load<f64>(lower + o)
+    const hi = load<f64>(upper + o)
+    t = t < lo ? lo : t
+    t = hi < t ? hi : t
+    norm = max<f64>(norm, abs<f64>(t - xi))
+  }
+  return norm
+}
+
+// The breakpoints of the projected steepest-descent path x − t·g: with
+// t_i = (x_i − b_i)/g_i (b_i = upper_i when g_i < 0, else lower_i), a moving
+// coordinate (t_i > 0) gets d_i = −g_i and key_i = t_i, the others d_i = +0
+// and key_i = +∞. Writes the slope −Σ g_i² over the moving coordinates,
+// subtracted one coordinate at a time in index order (a masked lane
+// subtracts +0, which changes nothing), to summary[0] and the smallest key
+// (no NaN among them: pmin is exact) to summary[1].
+export function cauchyBreakpoints(n: i32, x: usize, g: usize, lower: usize, upper: usize, d: usize, key: usize, summary: usize): void {
+  const zero = f64x2.splat(0)
+  const inf = f64x2.splat(Infinity)
+  let first = inf
+  let slope: f64 = 0
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    const gi = v128.load(g + o)
+    const bound = v128.bitselect(v128.load(upper + o), v128.load(lower + o), f64x2.lt(gi, zero))
+    const ti = f64x2.div(f64x2.sub(v128.load(x + o), bound), gi)
+    const moving = f64x2.gt(ti, zero)
+    v128.store(d + o, v128.bitselect(f64x2.neg(gi), zero, moving))
+    const k = v128.bitselect(ti, inf, moving)
+    v128.store(key + o, k)
+    first = f64x2.pmin(first, k)
+    const sq = v128.bitselect(f64x2.mul(gi, gi), zero, moving)
+    slope = slope - f64x2.extract_lane(sq, 0)
+    slope = slope - f64x2.extract_lane(sq, 1)
+  }
+  let smallest = f64x2.extract_lane(first, 0)
+  const second = f64x2.extract_lane(first, 1)
+  if (second < smallest) smallest = second
+  if (i < n) {
+    const o = (<usize>i) << 3
+    const gi = load<f64>(g + o)
+    const ti = (load<f64>(x + o) - (gi < 0 ? load<f64>(upper + o) : load<f64>(lower + o))) / gi
+    if (ti > 0) {
+      store<f64>(d + o, -gi)
+      store<f64>(key + o, ti)
+      slope = slope - gi * gi
+      if (ti < smallest) smallest = ti
+    } else {
+      store<f64>(d + o, 0)
+      store<f64>(key + o, Infinity)
+    }
+  }
+  store<f64>(summary, slope)
+  store<f64>(summary, smallest, 8)
+}
+
+// The end of the Cauchy path at time t: where d_i ≠ 0, xc_i ← clamp(x_i + t·d_i)
+// (elsewhere xc_i is kept); then direction_i ← xc_i − x_i and free_i ← 1 when
+// lower_i < xc_i < upper_i, else 0. Writes the indices i where free_i changed,
+// in increasing order, to changed[0…count) (as doubles) and returns count.
+export function cauchyPointComplete(
+  n: i32,
+  x: usize,
+  d: usize,
+  t: f64,
+  lower: usize,
+  upper: usize,
+  xc: usize,
+  direction: usize,
+  free: usize,
+  changed: usize
+): i32 {
+  const vt = f64x2.splat(t)
+  const zero = f64x2.splat(0)
+  const one = f64x2.splat(1)
+  let count = 0
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    const xi = v128.load(x + o)
+    const di = v128.load(d + o)
+    const lo = v128.load(lower + o)
+    const hi = v128.load(upper + o)
+    const moved = f64x2.pmin(f64x2.pmax(f64x2.add(xi, f64x2.mul(vt, di)), lo), hi)
+    const c = v128.bitselect(moved, v128.load(xc + o), f64x2.ne(di, zero))
+    v128.store(xc + o, c)
+    v128.store(direction + o, f64x2.sub(c, xi))
+    const flag = v128.bitselect(one, zero, v128.and(f64x2.lt(lo, c), f64x2.lt(c, hi)))
+    const change = f64x2.ne(flag, v128.load(free + o))
+    v128.store(free + o, flag)
+    // Changes are rare: one test per pair of lanes.
+    if (v128.any_true(change)) {
+      if (i64x2.extract_lane(change, 0) != 0) {
+        store<f64>(changed + ((<usize>count) << 3), <f64>i)
+        count++
+      }
+      if (i64x2.extract_lane(change, 1) != 0) {
+        store<f64>(changed + ((<usize>count) << 3), <f64>(i + 1))
+        count++
+      }
+    }
+  }
+  if (i < n) {
+    const o = (<usize>i) << 3
+    const xi = load<f64>(x + o)
+    const di = load<f64>(d + o)
+    const lo = load<f64>(lower + o)
+    const hi = load<f64>(upper + o)
+    let c = load<f64>(xc + o)
+    if (di != 0) {
+      c = xi + t * di
+      c = c < lo ? lo : c
+      c = hi < c ? hi : c
+      store<f64>(xc + o, c)
+    }
+    store<f64>(direction + o, c - xi)
+    const flag: f64 = lo < c && c < hi ? 1 : 0
+    if (flag != load<f64>(free + o)) {
+      store<f64>(changed + ((<usize>count) << 3), <f64>i)
+      count++
+    }
+    store<f64>(free + o, flag)
+  }
+  return count
+}
+
+// min(cap, min_i λ_i), λ_i the largest step with lower_i ≤ x_i + λ·d_i ≤ upper_i:
+// (upper_i − x_i)/d_i for d_i > 0 and a finite upper_i, (lower_i − x_i)/d_i for
+// d_i < 0 and a finite lower_i, else no limit. f64x2.min and f64.min are
+// Math.min (NaN propagates, −0 < +0): a lattice minimum, whatever the order.
+export function maxFeasibleStep(n: i32, x: usize, d: usize, lower: usize, upper: usize, cap: f64): f64 {
+  const zero = f64x2.splat(0)
+  const inf = f64x2.splat(Infinity)
+  const negInf = f64x2.splat(-Infinity)
+  // The division and minimum only for lanes that limit the step (often few:
+  // coordinates at a bound do not move, and many bounds are infinite).
+  let mn = f64x2.splat(cap)
+  const n4 = n & ~3
+  let i = 0
+  for (; i < n4; i += 4) {
+    const o = (<usize>i) << 3
+    const d0 = v128.load(d + o)
+    const l0 = v128.load(lower + o)
+    const h0 = v128.load(upper + o)
+    const up0 = v128.and(f64x2.gt(d0, zero), f64x2.lt(h0, inf))
+    const limit0 = v128.or(up0, v128.and(f64x2.lt(d0, zero), f64x2.gt(l0, negInf)))
+    const d1 = v128.load(d + o, 16)
+    const l1 = v128.load(lower + o, 16)
+    const h1 = v128.load(upper + o, 16)
+    const up1 = v128.and(f64x2.gt(d1, zero), f64x2.lt(h1, inf))
+    const limit1 = v128.or(up1, v128.and(f64x2.lt(d1, zero), f64x2.gt(l1, negInf)))
+    if (v128.any_true(v128.or(limit0, limit1))) {
+      const r0 = f64x2.div(f64x2.sub(v128.bitselect(h0, l0, up0), v128.load(x + o)), d0)
+      const r1 = f64x2.div(f64x2.sub(v128.bitselect(h1, l1, up1), v128.load(x + o, 16)), d1)
+      mn = f64x2.min(mn, f64x2.min(v128.bitselect(r0, inf, limit0), v128.bitselect(r1, inf, limit1)))
+    }
+  }
+  let bound = min<f64>(f64x2.extract_lane(mn, 0), f64x2.extract_lane(mn, 1))
+  for (; i < n; i++) {
+    const o = (<usize>i) << 3
+    const di = load<f64>(d + o)
+    const xi = load<f64>(x + o)
+    const lo = load<f64>(lower + o)
+    const hi = load<f64>(upper + o)
+    if (di > 0 && hi < Infinity) bound = min<f64>(bound, (hi - xi) / di)
+    else if (di < 0 && lo > -Infinity) bound = min<f64>(bound, (lo - xi) / di)
+  }
+  return bound
+}
+
+// out ← x − y, src/Elementwise.ts `sub`. out may be x or y.
+export function subtract(n: i32, x: usize, y: usize, out: usize): void {
+  const n2 = n & ~1
+  let i = 0
+  for (; i < n2; i += 2) {
+    const o = (<usize>i) << 3
+    v128.store(out + o, f64x2.sub(v128.load(x + o), v128.load(y + o)))
+  }
+  if (i < n) {
+    const o = (<usize>i) << 3
+    store<f64>(out + o, load<f64>(x + o) - load<f64>(y + o))
+  }
 }

@@ -120,6 +120,91 @@ export const gemvPair = (
 }
 
 /**
+ * Stores u and v as columns `cu` and `cv` of the m × n matrix A, then, in the
+ * same sweep over A, with its rows split at f:
+ *
+ *   a ← A[0:f]ᵀ·u[0:f],   b ← A[0:f]ᵀ·v[0:f],   c ← A[f:m]ᵀ·v[f:m]
+ *
+ * (the new columns included). Each product equals `gemvT(1, rows, ·, 0, ·)`
+ * on those rows bit for bit. A limited-memory quasi-Newton method that keeps
+ * its correction pairs as columns of A, rows ordered free coordinates first
+ * (L-BFGS-B's subspace step), gets a new pair's inner products with every
+ * stored pair over both blocks from one pass over A instead of four.
+ *
+ * @throws DimensionMismatch when u or v does not have m entries, a, b or c not n,
+ * or cu, cv, f are out of range.
+ * @category kernels
+ * @since 0.1.0
+ */
+export const storeColumnsGemvT = (
+  A: Matrix,
+  cu: number,
+  cv: number,
+  u: Float64Array,
+  v: Float64Array,
+  f: number,
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array
+): void => {
+  const { rows: m, cols: n, data } = A
+  checkLength("storeColumnsGemvT", "u", u, m)
+  checkLength("storeColumnsGemvT", "v", v, m)
+  checkLength("storeColumnsGemvT", "a", a, n)
+  checkLength("storeColumnsGemvT", "b", b, n)
+  checkLength("storeColumnsGemvT", "c", c, n)
+  for (const [what, value, limit] of [
+    ["cu", cu, n - 1],
+    ["cv", cv, n - 1],
+    ["f", f, m]
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > limit) {
+      throw new DimensionMismatch({
+        operation: "storeColumnsGemvT",
+        what,
+        expected: [limit],
+        actual: [value]
+      })
+    }
+  }
+  if (simd !== undefined && resident(data, u, v) && resident(a, b, c)) {
+    simd.storeColumnsGemvT(
+      m,
+      n,
+      data.byteOffset,
+      cu,
+      cv,
+      u.byteOffset,
+      v.byteOffset,
+      f,
+      a.byteOffset,
+      b.byteOffset,
+      c.byteOffset
+    )
+    return
+  }
+  a.fill(0)
+  b.fill(0)
+  c.fill(0)
+  for (let p = 0; p < m; p++) {
+    const row = p * n
+    const up = u[p]!
+    const vp = v[p]!
+    data[row + cu] = up
+    data[row + cv] = vp
+    if (p < f) {
+      for (let j = 0; j < n; j++) {
+        const x = data[row + j]!
+        a[j] = a[j]! + up * x
+        b[j] = b[j]! + vp * x
+      }
+    } else {
+      for (let j = 0; j < n; j++) c[j] = c[j]! + vp * data[row + j]!
+    }
+  }
+}
+
+/**
  * Rank-1 update A ← A + α·x·yᵀ (x of length m, y of length n).
  *
  * @throws DimensionMismatch when x or y does not fit A.

@@ -72,7 +72,17 @@
  *
  * @since 0.1.0
  */
-import { Blas1, Blas2, Blas3, Elementwise, Matrix, Objective, type Solver, Vector } from "@descent/core"
+import {
+  Blas1,
+  Blas2,
+  Blas3,
+  BoxKernels,
+  Elementwise,
+  Matrix,
+  Objective,
+  type Solver,
+  Vector
+} from "@descent/core"
 import { smallDecrease } from "./internal/smooth.ts"
 import { requireNonNegative, requirePositiveInteger } from "./internal/validate.ts"
 import {
@@ -224,9 +234,13 @@ export interface LbfgsBState {
   /** Scratch n-vectors of the subspace step, indexed like `order` (θ·dᵘ and a = g + θ(x^c − x) on F). */
   readonly work: Float64Array
   readonly reducedGradient: Float64Array
-  /** Breakpoint tᵢ per coordinate, and the heap of coordinates not yet passed. */
+  /** Breakpoint tᵢ per coordinate (∞: none), and the heap of coordinates not yet passed. */
   readonly breakpoints: Float64Array
+  /** The slope gᵀd at t = 0 and the first breakpoint (`BoxKernels.cauchyBreakpoints`). */
+  readonly cauchySummary: Float64Array
   readonly heap: Int32Array
+  /** 1 for the coordinates free at x^c, 0 for the others (kept by `partitionFree`). */
+  readonly freeMask: Float64Array
   /** Coordinates by row of `packed`: the free ones at x^c (first `freeCount`), then the others. */
   readonly order: Int32Array
   /** The row of each coordinate in `packed` (the inverse of `order`). */
@@ -245,12 +259,14 @@ export interface LbfgsBState {
   /** VᵀPV and Vᵀ(I − P)V (2m × 2m), P the projection on the free coordinates. */
   readonly freeGram: Matrix.Matrix
   readonly fixedGram: Matrix.Matrix
-  /** Scratch: a new pair in the row order of `packed`, and a column of 2m. */
+  /** Scratch: a new pair in the row order of `packed`, and columns of 2m. */
   readonly gatherY: Float64Array
   readonly gatherS: Float64Array
   readonly gramColumn: Float64Array
-  /** Scratch: coordinates whose membership of F changed. */
-  readonly moved: Int32Array
+  readonly gramColumnS: Float64Array
+  readonly gramColumnFixed: Float64Array
+  /** Scratch: coordinates whose membership of F changed (`BoxKernels.cauchyPointComplete`). */
+  readonly moved: Float64Array
   /** Coordinate moves applied to the products since their last full recomputation. */
   movesSinceRefresh: number
   readonly diagonal: Float64Array
@@ -447,23 +463,13 @@ const popHeap = (heap: Int32Array, count: number, key: Float64Array): number => 
 const cauchyStep = (state: LbfgsBState): void => {
   const { n, x, gradient: g, lower, upper, cauchyPoint: xc, pathDirection: d, breakpoints: key, heap } = state
   const { pairs: k, theta, p, c, wb, v } = state
-  let count = 0
-  let slope = 0
   Blas1.copy(x, xc)
-  for (let i = 0; i < n; i++) {
-    const gi = g[i]!
-    // tᵢ: where xᵢ − t·gᵢ reaches the bound it moves towards (∞ for none;
-    // gᵢ = 0 gives ∞ or NaN, and dᵢ = −0 moves nothing).
-    const ti = (x[i]! - (gi < 0 ? upper[i]! : lower[i]!)) / gi
-    if (ti > 0) {
-      d[i] = -gi
-      slope -= gi * gi
-      if (ti < Number.POSITIVE_INFINITY) {
-        key[i] = ti
-        heap[count++] = i
-      }
-    } else d[i] = 0
-  }
+  // tᵢ: where xᵢ − t·gᵢ reaches the bound it moves towards (key ∞ for none,
+  // and for the coordinates that do not move: dᵢ = 0).
+  const summary = state.cauchySummary
+  BoxKernels.cauchyBreakpoints(x, g, lower, upper, d, key, summary)
+  let slope = summary[0]!
+  const firstBreakpoint = summary[1]!
   for (let a = 0; a < 2 * k; a++) c[a] = 0
   state.cauchyTime = 0
   if (slope === 0) return
@@ -477,9 +483,19 @@ const cauchyStep = (state: LbfgsBState): void => {
     curvature -= dotLeading(p, v, 2 * k)
   }
   if (!(curvature >= curvatureFloor)) curvature = curvatureFloor
-  for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(heap, count, key, i)
   let tOld = 0
   let dtMin = -slope / curvature
+  // The heap only when the minimizer may lie past the first breakpoint (the
+  // loop below would stop at once otherwise: most iterations).
+  let count = 0
+  if (!(dtMin < firstBreakpoint)) {
+    for (let i = 0; i < n; i++) {
+      // Without a branch: whether tᵢ < ∞ does not follow a pattern.
+      heap[count] = i
+      count += +(key[i]! < Number.POSITIVE_INFINITY)
+    }
+    for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(heap, count, key, i)
+  }
   while (count > 0) {
     const b = heap[0]!
     const dt = key[b]! - tOld
@@ -625,45 +641,28 @@ const moveCoordinate = (state: LbfgsBState, i: number, moveData: boolean, update
   }
 }
 
-/** min(bound, λ) for the largest λ with lower ≤ x + λd ≤ upper in this coordinate. */
-const stepBound = (bound: number, d: number, x: number, lower: number, upper: number): number => {
-  if (d > 0 && upper < Number.POSITIVE_INFINITY) return Math.min(bound, (upper - x) / d)
-  if (d < 0 && lower > Number.NEGATIVE_INFINITY) return Math.min(bound, (lower - x) / d)
-  return bound
-}
-
 /**
  * Completes x^c (the coordinates still moving stop at t^c, projected
- * against rounding), writes x^c − x into `direction`, starts λ_max
- * (`maxStep`) with the coordinates not free, makes F the set of
+ * against rounding), writes x^c − x into `direction`, makes F the set of
  * coordinates strictly inside their bounds at x^c and brings the Gram
  * matrices to it. With no pairs only the order changes: every column is
  * rewritten when a pair arrives.
  */
 const partitionFree = (state: LbfgsBState): void => {
-  const { n, x, lower, upper, cauchyPoint: xc, pathDirection: d, direction, position, moved } = state
-  const t = state.cauchyTime
-  const free = state.freeCount
-  let moves = 0
-  let maxStep: number = defaultMoreThuenteOptions.maxStep
-  for (let i = 0; i < n; i++) {
-    const lo = lower[i]!
-    const hi = upper[i]!
-    let xci = xc[i]!
-    const di = d[i]!
-    if (di !== 0) {
-      xci = x[i]! + t * di
-      if (xci < lo) xci = lo
-      else if (xci > hi) xci = hi
-      xc[i] = xci
-    }
-    const di2 = xci - x[i]!
-    direction[i] = di2
-    const isFree = lo < xci && xci < hi
-    if (!isFree) maxStep = stepBound(maxStep, di2, x[i]!, lo, hi)
-    if (isFree !== position[i]! < free) moved[moves++] = i
-  }
-  state.maxStep = maxStep
+  const { n, x, lower, upper, cauchyPoint: xc, pathDirection: d, direction, moved } = state
+  const isFree = state.freeMask
+  // `isFree` holds F before the call (`position`'s order), after it F at x^c.
+  const moves = BoxKernels.cauchyPointComplete(
+    x,
+    d,
+    state.cauchyTime,
+    lower,
+    upper,
+    xc,
+    direction,
+    isFree,
+    moved
+  )
   if (moves === 0) return
   const stored = state.pairs > 0
   state.movesSinceRefresh += moves
@@ -678,28 +677,25 @@ const partitionFree = (state: LbfgsBState): void => {
  * matrices.
  */
 const pairProducts = (state: LbfgsBState, slot: number, s: Float64Array, y: Float64Array): void => {
-  const { n, memory: m, order, packed, freeCount: f, gatherY, gatherS } = state
+  const { n, memory: m, order, freeCount: f, gatherY, gatherS } = state
   const w = 2 * m
   for (let p = 0; p < n; p++) {
     const i = order[p]!
-    const yi = y[i]!
-    const si = s[i]!
-    packed[p * w + slot] = yi
-    packed[p * w + m + slot] = si
-    gatherY[p] = yi
-    gatherS[p] = si
+    gatherY[p] = y[i]!
+    gatherS[p] = s[i]!
   }
-  const column = state.gramColumn
-  // VᵀPy, VᵀPs and Vᵀ(I − P)s. Vᵀ(I − P)y is never read (H needs the s
-  // columns of the complement, L and D sᵢᵀyⱼ = sᵢᵀPyⱼ + sᵢᵀ(I − P)yⱼ).
+  // VᵀPy, VᵀPs and Vᵀ(I − P)s, with the new columns stored, in one pass over
+  // V. Vᵀ(I − P)y is never read (H needs the s columns of the complement, L
+  // and D sᵢᵀyⱼ = sᵢᵀPyⱼ + sᵢᵀ(I − P)yⱼ).
+  const freeY = state.gramColumn
+  const freeS = state.gramColumnS
+  const fixedS = state.gramColumnFixed
+  const all = { rows: n, cols: w, data: state.packed }
+  Blas2.storeColumnsGemvT(all, slot, m + slot, gatherY, gatherS, f, freeY, freeS, fixedS)
   for (let which = 0; which < 3; which++) {
-    const fixed = which === 2
-    const from = fixed ? f : 0
-    const to = fixed ? n : f
-    const source = which === 0 ? gatherY : gatherS
+    const column = which === 0 ? freeY : which === 1 ? freeS : fixedS
     const c = which === 0 ? slot : m + slot
-    const gram = fixed ? state.fixedGram.data : state.freeGram.data
-    Blas2.gemvT(1, packedRows(state, from, to), view(source, from, to), 0, column)
+    const gram = which === 2 ? state.fixedGram.data : state.freeGram.data
     for (let a = 0; a < w; a++) {
       gram[a * w + c] = column[a]!
       gram[c * w + a] = column[a]!
@@ -857,18 +853,12 @@ const reducedStep = (state: LbfgsBState): boolean => {
  * when K is singular.
  */
 const subspaceStep = (state: LbfgsBState): boolean => {
-  const { x, lower, upper, direction, order } = state
-  const k = state.pairs
+  const { x, lower, upper, direction } = state
   partitionFree(state)
-  const free = state.freeCount
-  if (k > 0 && free > 0 && !reducedStep(state)) return false
-  // λ_max over F (`partitionFree` took the other coordinates).
-  let maxStep = state.maxStep
-  for (let p = 0; p < free; p++) {
-    const i = order[p]!
-    maxStep = stepBound(maxStep, direction[i]!, x[i]!, lower[i]!, upper[i]!)
-  }
-  state.maxStep = maxStep
+  if (state.pairs > 0 && state.freeCount > 0 && !reducedStep(state)) return false
+  // λ_max over every coordinate, in one contiguous pass (a minimum: the same
+  // value as over F and its complement separately).
+  state.maxStep = BoxKernels.maxFeasibleStep(x, direction, lower, upper, defaultMoreThuenteOptions.maxStep)
   return true
 }
 
@@ -936,25 +926,6 @@ const storePair = (state: LbfgsBState): void => {
 // ---------------------------------------------------------------------------
 // One iteration
 
-/** ‖P(x − g) − x‖∞. */
-const projectedGradientNorm = (
-  x: Float64Array,
-  g: Float64Array,
-  lower: Float64Array,
-  upper: Float64Array
-) => {
-  let norm = 0
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i]!
-    let t = xi - g[i]!
-    if (t < lower[i]!) t = lower[i]!
-    else if (t > upper[i]!) t = upper[i]!
-    const a = Math.abs(t - xi)
-    if (a > norm || a !== a) norm = a
-  }
-  return norm
-}
-
 /**
  * Search ends other than a strong Wolfe step that still give a step to take
  * when the trial decreases f sufficiently: the largest feasible step, and
@@ -971,7 +942,7 @@ const ACCEPTABLE_WARNINGS: ReadonlySet<Termination> = new Set<Termination>([
 const iterate = (state: LbfgsBState): string | undefined => {
   cauchyStep(state)
   if (!subspaceStep(state)) return "the reduced matrix of the subspace step is singular"
-  const { n, x, gradient: g, lower, upper, direction: d } = state
+  const { x, gradient: g, lower, upper, direction: d } = state
   const slope = Blas1.dot(g, d)
   if (!(slope < 0)) {
     return `no descent direction for the line search (gᵀd = ${slope.toExponential(2)}, projected gradient norm ${state.gradientNorm.toExponential(2)})`
@@ -989,12 +960,7 @@ const iterate = (state: LbfgsBState): string | undefined => {
   while (search.task === "evaluate" && search.trials < state.maxTrials) {
     step = search.step
     // The trial point, projected against rounding in x + λd.
-    for (let i = 0; i < n; i++) {
-      let xi = x[i]! + step * d[i]!
-      if (xi < lower[i]!) xi = lower[i]!
-      else if (xi > upper[i]!) xi = upper[i]!
-      xt[i] = xi
-    }
+    BoxKernels.projectedAxpy(x, step, d, lower, upper, xt)
     value = state.objective.valueAndGradient(xt, gt)
     // A NaN or ±∞ entry of ∇f makes the slope NaN or ±∞ too.
     const derivative = Blas1.dot(gt, d)
@@ -1020,7 +986,7 @@ const iterate = (state: LbfgsBState): string | undefined => {
   state.gradient = gt
   state.gradientTrial = g
   state.value = value
-  state.gradientNorm = projectedGradientNorm(state.x, state.gradient, lower, upper)
+  state.gradientNorm = BoxKernels.projectedGradientNorm(state.x, state.gradient, lower, upper)
   state.started = true
   if (state.gradientNorm <= state.tolerance) {
     state.end = "converged"
@@ -1101,7 +1067,7 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
       x,
       gradient,
       value,
-      gradientNorm: projectedGradientNorm(x, gradient, bounds.lower, bounds.upper),
+      gradientNorm: BoxKernels.projectedGradientNorm(x, gradient, bounds.lower, bounds.upper),
       xTrial: Vector.zeros(n),
       gradientTrial: Vector.zeros(n),
       cauchyPoint: Vector.zeros(n),
@@ -1112,7 +1078,9 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
       work: Vector.zeros(n),
       reducedGradient: Vector.zeros(n),
       breakpoints: Vector.zeros(n),
+      cauchySummary: Vector.zeros(2),
       heap: new Int32Array(n),
+      freeMask: Vector.zeros(n),
       order: Int32Array.from({ length: n }, (_, i) => i),
       position: Int32Array.from({ length: n }, (_, i) => i),
       freeCount: 0,
@@ -1128,7 +1096,9 @@ export const solver: Solver.IterativeSolver<LbfgsBProblem, LbfgsBOptions, LbfgsB
       gatherY: Vector.zeros(n),
       gatherS: Vector.zeros(n),
       gramColumn: Vector.zeros(2 * m),
-      moved: new Int32Array(n),
+      gramColumnS: Vector.zeros(2 * m),
+      gramColumnFixed: Vector.zeros(2 * m),
+      moved: Vector.zeros(n),
       movesSinceRefresh: 0,
       diagonal: Vector.zeros(m),
       lowerSY: Vector.zeros(m * m),

@@ -107,6 +107,53 @@ export interface KernelExports {
     lambda: number,
     g: number
   ): number
+  projectedAxpy(
+    n: number,
+    x: number,
+    alpha: number,
+    d: number,
+    lower: number,
+    upper: number,
+    out: number
+  ): void
+  projectedGradientNorm(n: number, x: number, g: number, lower: number, upper: number): number
+  cauchyBreakpoints(
+    n: number,
+    x: number,
+    g: number,
+    lower: number,
+    upper: number,
+    d: number,
+    key: number,
+    summary: number
+  ): void
+  cauchyPointComplete(
+    n: number,
+    x: number,
+    d: number,
+    t: number,
+    lower: number,
+    upper: number,
+    xc: number,
+    direction: number,
+    free: number,
+    changed: number
+  ): number
+  maxFeasibleStep(n: number, x: number, d: number, lower: number, upper: number, cap: number): number
+  subtract(n: number, x: number, y: number, out: number): void
+  storeColumnsGemvT(
+    m: number,
+    n: number,
+    a: number,
+    cu: number,
+    cv: number,
+    u: number,
+    v: number,
+    f: number,
+    outA: number,
+    outB: number,
+    outC: number
+  ): void
   macroKernel(
     kc: number,
     mc: number,
