@@ -4,39 +4,55 @@
  * gradient), 10,000 steps, each variant building the problem instance from
  * the generator first (as any run must), then driven
  *
+ *   I. not at all (the instance alone: what every variant pays first),
  *   A. by a hand-written loop over optim (`valueAndGradient` + `GradientTransform.step`),
  *   B. by a bare loop over the registry's step machine (`machine.step`),
  *   C. by core's generic loop (`Solver.runFrom`, status and residual checked every step),
- *   D. by the runner's cell driver in a fiber, as `Runner.run` runs each cell:
- *      a check every step (residual; the stopping rule), log-spaced trace
- *      samples of the default evaluators (objective, gradient norm, wall
- *      time, oracle counts), chunks of steps between yields; includes
+ *   W. by the runner's cell driver as a runner worker thread runs each cell
+ *      (the default): a check every step (residual; the stopping rule),
+ *      log-spaced trace samples of the default evaluators (objective,
+ *      gradient norm, wall time, oracle counts), chunks of steps; includes
  *      building the instance and the solver, and deriving the cell's key
- *      (D1: the same for a 1-step cell); the cell's parameters and options
- *      are decoded once per specification object (the driver caches them, as
- *      the cells of a run share their specifications), so after the warm-up
- *      D reuses them,
+ *      (W1: the same for a 1-step cell; WC: checks every 100 steps); the
+ *      cell's parameters and options are decoded once per specification
+ *      object (the driver caches them, as the cells of a run share their
+ *      specifications), so after the warm-up W reuses them,
+ *   D. by the same driver in an Effect fiber that yields between chunks, as
+ *      `Runner.run` runs each cell in process (D1: a 1-step cell, D2: 20,000
+ *      steps),
  *   E. by `Runner.run` on the one-cell experiment with an in-memory store
  *      (adds validation against the registry, provenance, the store write).
  *
- * The figure of merit is (D − B)/B: what the runner adds to the solver's own
- * loop at 10,000 steps; the goal is ≤ 5 %. D's marginal cost per step (from
- * 10,000 and 20,000 steps) separates the per-step overhead from the per-cell
- * cost (trace samples, setup). E − D is the per-run cost (paid once per run,
- * not per cell).
+ * The figure of merit is (W − B)/B and (D − B)/B: what the runner adds to
+ * the solver's own loop at 10,000 steps; the goal is ≤ 5 %. W1 − I is the
+ * runner's cost per cell; the rest of W − B is its cost per step. E − D is
+ * the per-run cost (paid once per run, not per cell).
  *
- * Each variant runs in its own process and is timed in CPU time (see
- * `child`), because this machine is shared: wall times of processes waiting
- * for a core are meaningless.
+ * Everything is timed in CPU time, because this machine is shared: wall
+ * times of processes waiting for a core are meaningless. Three methods,
+ * because the JIT makes different code of the same function from one V8
+ * isolate to the next (one process's B alone varies by ±10 %), and this VM's
+ * speed drifts:
  *
- * A second figure, B/D interleaved: B and D alternate in one process (rounds
- * of 20 runs each, CPU time, median over rounds). Both then see the same JIT
- * and GC state, which separate processes do not share (their B alone varies
- * by ±10 % from process to process); the price is that the step machine's
- * call sites see both runs' objects in both variants.
+ * 1. Paired isolates: every variant in `PAIRED_ISOLATES` worker threads of
+ *    its own, each its own isolate, asked in turn for rounds of runs (see
+ *    `paired`): no variant's call sites see another's objects, the
+ *    isolates' JIT luck averages out, and all variants share every slow
+ *    stretch of the VM. The CPU time is the process's, so the other
+ *    isolates' background threads (GC, compilation) count towards the
+ *    variant that runs: keep `ISOLATES` small.
+ * 2. Separate processes: each variant in its own process, `REPEATS` times,
+ *    the median of the per-process minima (see `child`).
+ * 3. Interleaved: B and D alternate in one process (rounds of 20 runs each,
+ *    median over rounds): the same JIT and GC state for both, but the step
+ *    machine's call sites then see both runs' objects, which slows B.
  *
- * Run on demand: `node packages/dsl/bench/overhead.ts` (`REPEATS=n` processes per variant, default 11;
- * `WARMUP=n` unmeasured runs per process, default 50).
+ * Run on demand: `node packages/dsl/bench/overhead.ts` (`REPEATS=n` processes
+ * per variant, default 11; `WARMUP=n` unmeasured runs per process or thread,
+ * default 50; `ROUNDS=n` measured runs per process, default 40;
+ * `ISOLATES=n` threads per variant, default 3; `PAIRED_ROUNDS=n`, default 21;
+ * `PAIRED_ONLY=1`, or a list such as `PAIRED_ONLY=W,D`: only the paired
+ * measurement, of B and those variants).
  */
 import { Random, Solver, Vector } from "@descent/core"
 import { GradientTransform, Optimizers } from "@descent/optim"
@@ -53,7 +69,7 @@ import * as Stopping from "../src/Stopping.ts"
 
 const STEPS = 10_000
 const LEARNING_RATE = 0.1
-const ROUNDS = 40
+const ROUNDS = Number(process.env.ROUNDS ?? 40)
 /**
  * Unmeasured runs per process first: 50, so every variant is timed in steady
  * state, as the cells of a run are after the first few (with 10, TurboFan was
@@ -123,6 +139,25 @@ const driverRun = (e: Experiment.Experiment, c: Experiment.Cell): Promise<number
     })
   )
 
+/** The cell as a runner worker thread drives it (the default): the same driver, advanced in a plain loop. */
+const workerDriverRun = async (e: Experiment.Experiment, c: Experiment.Cell): Promise<number> => {
+  const driver = makeDriver(e, c, {
+    registry: Registry.builtins,
+    caches: makeCaches([c]),
+    yieldEvery: undefined,
+    chunkMs: 5,
+    cellTimeout: Number.POSITIVE_INFINITY,
+    onSample: undefined,
+    now: () => performance.now()
+  })
+  while (!driver.advance()) {
+    // as in the worker: nothing to interleave with
+  }
+  return driver.outcome().iterations
+}
+
+const experimentC = experimentOf(STEPS).pipe(Experiment.withSampling({ checkEvery: 100 }))
+const cellC = Experiment.expand(experimentC)[0]!
 const experiment2 = experimentOf(2 * STEPS)
 const cell2 = Experiment.expand(experiment2)[0]!
 const experiment1 = experimentOf(1)
@@ -138,10 +173,14 @@ const median = (xs: ReadonlyArray<number>): number => {
 }
 
 const variants = {
+  I: async () => build().x0[0]!,
   A: async () => optimLoop(),
   B: async () => machineLoop(),
   C: async () => coreLoop(),
   D: () => driverRun(experiment, cell),
+  W: () => workerDriverRun(experiment, cell),
+  W1: () => workerDriverRun(experiment1, cell1),
+  WC: () => workerDriverRun(experimentC, cellC),
   D2: () => driverRun(experiment2, cell2),
   D1: () => driverRun(experiment1, cell1),
   E: fullRun
@@ -182,7 +221,19 @@ const main = async (): Promise<void> => {
   if (outcome.iterations !== STEPS) throw new Error(`runner stopped after ${outcome.iterations} steps`)
   if (optimLoop() !== machineLoop() || machineLoop() !== coreLoop()) throw new Error("the loops disagree")
   const { execFileSync } = await import("node:child_process")
-  const samples: Record<Variant, Array<number>> = { A: [], B: [], C: [], D: [], D2: [], D1: [], E: [] }
+  const samples: Record<Variant, Array<number>> = {
+    I: [],
+    A: [],
+    B: [],
+    C: [],
+    D: [],
+    W: [],
+    W1: [],
+    WC: [],
+    D2: [],
+    D1: [],
+    E: []
+  }
   for (let r = 0; r < REPEATS; r++) {
     for (const v of Object.keys(variants) as Array<Variant>) {
       const out = execFileSync(process.execPath, [import.meta.filename, v], { encoding: "utf8" })
@@ -208,6 +259,9 @@ const main = async (): Promise<void> => {
   console.log(
     `D  runner cell driver (fiber)       ${m.D.toFixed(3)} ms  ${perStep(m.D)}  (vs B: ${pct(m.D, m.B)})`
   )
+  console.log(
+    `W  runner cell driver (worker loop) ${m.W.toFixed(3)} ms  ${perStep(m.W)}  (vs B: ${pct(m.W, m.B)})`
+  )
   const marginal = (m.D2 - m.D) / STEPS
   console.log(
     `   D marginal per step (20k − 10k)  ${(marginal * 1e6).toFixed(1)} ns/step; per-cell fixed cost ≈ ${(m.D - marginal * STEPS).toFixed(3)} ms; a 1-step cell ${m.D1.toFixed(3)} ms`
@@ -215,7 +269,21 @@ const main = async (): Promise<void> => {
   console.log(
     `E  Runner.run, one cell, memory store ${m.E.toFixed(3)} ms  (per-run cost E − D ≈ ${(m.E - m.D).toFixed(3)} ms)`
   )
-  console.log(`runner overhead at ${STEPS} steps, (D − B)/B: ${pct(m.D, m.B)} (goal ≤ 5 %)`)
+  console.log(
+    `separate processes, runner overhead at ${STEPS} steps: (W − B)/B ${pct(m.W, m.B)}, (D − B)/B ${pct(m.D, m.B)} (goal ≤ 5 %)`
+  )
+  const p = await paired(["W", "D", "WC", "W1", "I"])
+  const pp = (v: string): string =>
+    `${p[v]!.ms.toFixed(3)} ms (${((p[v]!.ratio - 1) * 100).toFixed(1)} % vs B)`
+  console.log(
+    `paired isolates (${PAIRED_ISOLATES} threads per variant, median of ${PAIRED_ROUNDS} rounds of ${PAIRED_RUNS} runs):`
+  )
+  console.log(`   B ${p.B!.ms.toFixed(3)} ms, I ${pp("I")}, W1 ${pp("W1")}`)
+  console.log(`   runner per cell W1 − I ≈ ${(p.W1!.ms - p.I!.ms).toFixed(3)} ms`)
+  console.log(
+    `   W (worker thread, the default): ${pp("W")} (goal ≤ 5 %); WC (checks every 100 steps) ${pp("WC")}`
+  )
+  console.log(`   D (fiber, in process):          ${pp("D")} (goal ≤ 5 %)`)
   const { b, d } = await interleaved()
   console.log(
     `interleaved in one process (median of ${INTERLEAVED_ROUNDS} rounds): B ${b.toFixed(3)} ms, D ${d.toFixed(3)} ms, (D − B)/B: ${pct(d, b)}`
@@ -246,6 +314,92 @@ const interleaved = async (): Promise<{ readonly b: number; readonly d: number }
   return { b: median(bs), d: median(ds) }
 }
 
+const PAIRED_ROUNDS = Number(process.env.PAIRED_ROUNDS ?? 21)
+const PAIRED_RUNS = 10
+const PAIRED_ISOLATES = Number(process.env.ISOLATES ?? 3)
+
+/**
+ * A worker thread that runs one variant on request: each message asks for
+ * `runs` runs and gets back their fastest CPU time (ms; on a shared machine
+ * the minimum is the best estimate of the uncontended time).
+ */
+const pairedWorker = async (variant: Variant): Promise<void> => {
+  const { parentPort } = await import("node:worker_threads")
+  const fn = variants[variant]
+  // CPU time of the whole process: while this worker runs, the main thread
+  // and the other worker wait for a message (`threadCpuUsage` would be
+  // exact, but Linux reports it in scheduler ticks, too coarse for a run).
+  const cpu = (): number => {
+    const t = process.cpuUsage()
+    return (t.user + t.system) / 1000
+  }
+  for (let r = 0; r < WARMUP; r++) await fn()
+  parentPort!.on("message", async (runs: number) => {
+    const times: Array<number> = []
+    for (let r = 0; r < runs; r++) {
+      const t0 = cpu()
+      await fn()
+      times.push(cpu() - t0)
+    }
+    parentPort!.postMessage(Math.min(...times))
+  })
+  parentPort!.postMessage("ready")
+}
+
+/**
+ * Each variant in worker threads of its own — separate V8 isolates, so no
+ * variant's call sites see another's objects (as in separate processes) —
+ * `PAIRED_ISOLATES` of them per variant, because what the JIT makes of the
+ * same code differs from isolate to isolate (one isolate's B alone varies by
+ * ±10 %). Every thread is asked in turn for a round of runs (the order
+ * rotating from round to round), so all variants run in the same time
+ * windows (as when interleaved) and a slow stretch of this VM hits them
+ * alike. Per round, a variant's time is the mean over its isolates of their
+ * fastest run; the result is each variant's median over rounds and the
+ * median over rounds of its per-round ratio to B.
+ */
+const paired = async (
+  others: ReadonlyArray<Variant>
+): Promise<Record<string, { readonly ms: number; readonly ratio: number }>> => {
+  const { Worker } = await import("node:worker_threads")
+  type Thread = import("node:worker_threads").Worker
+  const start = (variant: Variant) =>
+    new Promise<Thread>((resolve) => {
+      const worker = new Worker(new URL(import.meta.url), { argv: ["--paired-worker", variant] })
+      worker.once("message", () => resolve(worker))
+    })
+  const ask = (worker: Thread) =>
+    new Promise<number>((resolve) => {
+      worker.once("message", resolve)
+      worker.postMessage(PAIRED_RUNS)
+    })
+  const names: Array<Variant> = ["B", ...others]
+  // threads[k * names.length + v]: isolate k of variant v.
+  const threads: Array<Thread> = []
+  for (let k = 0; k < PAIRED_ISOLATES; k++) for (const v of names) threads.push(await start(v))
+  const times = names.map((): Array<number> => [])
+  const ratios = names.map((): Array<number> => [])
+  for (let r = 0; r < PAIRED_ROUNDS; r++) {
+    const sums = names.map(() => 0)
+    for (let j = 0; j < threads.length; j++) {
+      const t = (r + j) % threads.length
+      sums[t % names.length]! += await ask(threads[t]!)
+    }
+    for (let v = 0; v < names.length; v++) {
+      times[v]!.push(sums[v]! / PAIRED_ISOLATES)
+      ratios[v]!.push(sums[v]! / sums[0]!)
+    }
+  }
+  await Promise.all(threads.map((t) => t.terminate()))
+  return Object.fromEntries(names.map((v, i) => [v, { ms: median(times[i]!), ratio: median(ratios[i]!) }]))
+}
+
 const requested = process.argv[2]
-if (requested !== undefined && requested in variants) await child(requested as Variant)
-else await main()
+if (requested === "--paired-worker") await pairedWorker(process.argv[3] as Variant)
+else if (requested !== undefined && requested in variants) await child(requested as Variant)
+else if (process.env.PAIRED_ONLY !== undefined) {
+  const list = process.env.PAIRED_ONLY === "1" ? "W,D,WC,W1,I" : process.env.PAIRED_ONLY!
+  const r = await paired(list.split(",") as Array<Variant>)
+  for (const [v, { ms, ratio }] of Object.entries(r))
+    console.log(`${v} ${ms.toFixed(3)} ms (${((ratio - 1) * 100).toFixed(1)} % vs B)`)
+} else await main()
