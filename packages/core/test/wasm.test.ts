@@ -231,6 +231,20 @@ describe.runIf(wasmActive)("WebAssembly memory", () => {
     expect(Array.from(b).every((v) => v === 0)).toBe(true)
   })
 
+  it("fresh blocks (never handed out, some past a growth) are zero without being cleared", () => {
+    const heap = createWasmHeap()
+    // Dirty every reused block on the way, and interleave raw scratch.
+    for (let round = 0; round < 6; round++) {
+      const sizes = [1, 7, 100, 3000, 70_000 << round]
+      const arrays = sizes.map((n) => heap.allocate(n)!)
+      for (const x of arrays) expect(x.every((v) => v === 0)).toBe(true)
+      for (const x of arrays) x.fill(round + 1)
+      heap.scratch(4096 + round)
+      // Free half: the next round gets some reused blocks and some fresh ones.
+      for (let i = 0; i < arrays.length; i += 2) heap.free(arrays[i]!)
+    }
+  })
+
   it("past the soft limit it declines, so the caller allocates on the JS heap instead of growing", () => {
     const heap = createWasmHeap(4 * 1024 * 1024)
     const kept: Array<Float64Array | undefined> = []

@@ -146,6 +146,10 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
       const bytes = Math.max(n * 8, 1)
       const sizeClass = Math.max(MIN_CLASS, Math.ceil(Math.log2(bytes)))
       let address = freeLists[sizeClass]?.pop()
+      // A block past the old top has never been handed out, and memory grows
+      // zero-filled, so only reused blocks need clearing (a fresh large array
+      // then touches no page until it is written).
+      const reused = address !== undefined
       if (address === undefined) {
         const size = 2 ** sizeClass
         const start = (top + 15) & ~15
@@ -161,7 +165,7 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
       // colour steps into it; the block itself is unchanged.
       const offset = colourOffset(2 ** sizeClass - n * 8)
       const x = new WasmFloat64Array(current, address + offset, n)
-      if (n > 0) x.fill(0)
+      if (reused && n > 0) x.fill(0)
       const block = { address, sizeClass }
       live += 2 ** sizeClass
       blocks.set(x, block)
