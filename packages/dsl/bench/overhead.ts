@@ -120,18 +120,23 @@ const coreLoop = (): number => {
   return result.output[0]!
 }
 
+/** The runner's cell driver of cell `c`, as `Runner.run` and its worker threads build it. */
+const driverOf = (e: Experiment.Experiment, c: Experiment.Cell) =>
+  makeDriver(e, c, {
+    registry: Registry.builtins,
+    caches: makeCaches([c]),
+    yieldEvery: undefined,
+    chunkMs: 5,
+    cellTimeout: Number.POSITIVE_INFINITY,
+    onSample: undefined,
+    now: () => performance.now()
+  })
+
+/** The cell in a fiber that yields between chunks, as `Runner.run` runs it in process. */
 const driverRun = (e: Experiment.Experiment, c: Experiment.Cell): Promise<number> =>
   Effect.runPromise(
     Effect.suspend(() => {
-      const driver = makeDriver(e, c, {
-        registry: Registry.builtins,
-        caches: makeCaches([c]),
-        yieldEvery: undefined,
-        chunkMs: 5,
-        cellTimeout: Number.POSITIVE_INFINITY,
-        onSample: undefined,
-        now: () => performance.now()
-      })
+      const driver = driverOf(e, c)
       return Effect.gen(function* () {
         while (!driver.advance()) yield* Effect.yieldNow
         return driver.outcome().iterations
@@ -141,15 +146,7 @@ const driverRun = (e: Experiment.Experiment, c: Experiment.Cell): Promise<number
 
 /** The cell as a runner worker thread drives it (the default): the same driver, advanced in a plain loop. */
 const workerDriverRun = async (e: Experiment.Experiment, c: Experiment.Cell): Promise<number> => {
-  const driver = makeDriver(e, c, {
-    registry: Registry.builtins,
-    caches: makeCaches([c]),
-    yieldEvery: undefined,
-    chunkMs: 5,
-    cellTimeout: Number.POSITIVE_INFINITY,
-    onSample: undefined,
-    now: () => performance.now()
-  })
+  const driver = driverOf(e, c)
   while (!driver.advance()) {
     // as in the worker: nothing to interleave with
   }
