@@ -364,6 +364,17 @@ const storeFlag = Flag.String("store").pipe(
   Flag.withDefault(DEFAULT_STORE)
 )
 
+/** An optional integer flag `--name` that must be at least `min`. */
+const optionalIntAtLeast = (name: string, min: number, description: string) =>
+  Flag.Int(name).pipe(
+    Flag.withDescription(description),
+    Flag.filter(
+      (n) => n >= min,
+      (n) => `--${name} must be at least ${min} (got ${n})`
+    ),
+    Flag.optional
+  )
+
 const runArgument = Argument.String("run").pipe(
   Argument.withDescription("A run id, a unique prefix of one, or an experiment name (its newest run)")
 )
@@ -437,27 +448,19 @@ const runCommand = Command.make(
       )
     ),
     store: storeFlag,
-    workers: Flag.Int("workers").pipe(
-      Flag.withDescription(
-        "Worker threads computing cells beside the main thread (default: cores − 1, one lane per core; 0: as --in-process)"
-      ),
-      Flag.filter(
-        (n) => n >= 0,
-        (n) => `--workers must be at least 0 (got ${n})`
-      ),
-      Flag.optional
+    workers: optionalIntAtLeast(
+      "workers",
+      0,
+      "Worker threads computing cells beside the main thread (default: cores − 1, one lane per core; 0: as --in-process)"
     ),
     inProcess: Flag.Boolean("in-process").pipe(
       Flag.withDescription("Run the cells as fibers on the main thread instead of worker threads"),
       Flag.withDefault(false)
     ),
-    concurrency: Flag.Int("concurrency").pipe(
-      Flag.withDescription("In-process cells run at once (default: the number of cores)"),
-      Flag.filter(
-        (n) => n >= 1,
-        (n) => `--concurrency must be at least 1 (got ${n})`
-      ),
-      Flag.optional
+    concurrency: optionalIntAtLeast(
+      "concurrency",
+      1,
+      "In-process cells run at once (default: the number of cores)"
     ),
     report: Flag.String("report").pipe(
       Flag.withDescription("Also write the run's HTML report to this file"),
