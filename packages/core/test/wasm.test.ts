@@ -245,6 +245,31 @@ describe.runIf(wasmActive)("WebAssembly memory", () => {
     }
   })
 
+  it("a freed array's later finalization does not return its block a second time", () => {
+    // `free` leaves the registry entry in place (no unregister token): when the
+    // freed array is collected, the callback must skip its block, which by then
+    // belongs to another array. Run with --expose-gc to collect deterministically.
+    const script = `
+      import { createWasmHeap } from ${JSON.stringify(new URL("../src/internal/wasm/memory.ts", import.meta.url).pathname)}
+      const heap = createWasmHeap()
+      let x = heap.allocate(10)
+      const xOffset = x.byteOffset
+      heap.free(x)
+      const y = heap.allocate(10)          // reuses x's block
+      x = undefined
+      for (let k = 0; k < 3; k++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)) }
+      const z = heap.allocate(10)          // must not get y's block again
+      y[0] = 1
+      console.log(JSON.stringify({ reused: y.byteOffset === xOffset, distinct: z.byteOffset !== y.byteOffset, z0: z[0], live: heap.liveBytes(), freedAgain: heap.free(y) && !heap.free(y) }))
+    `
+    const r = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], {
+      encoding: "utf8"
+    })
+    expect(r.stderr).toBe("")
+    // Two live 80-byte arrays in 128-byte blocks.
+    expect(JSON.parse(r.stdout)).toEqual({ reused: true, distinct: true, z0: 0, live: 256, freedAgain: true })
+  })
+
   it("past the soft limit it declines, so the caller allocates on the JS heap instead of growing", () => {
     const heap = createWasmHeap(4 * 1024 * 1024)
     const kept: Array<Float64Array | undefined> = []
