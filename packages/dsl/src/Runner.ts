@@ -255,7 +255,10 @@ const iso = (millis: number): string => new Date(millis).toISOString()
 
 /**
  * Runs one cell to its outcome as an Effect: a fiber stepping the solver in
- * chunks, yielding between them (so it is interruptible between steps).
+ * chunks, yielding between them (so it is interruptible between steps). A
+ * loop of `suspend`s, not `Effect.gen`: with the chunks advanced from inside
+ * a generator, the bench's in-process cell ran 5–6 % slower than the same
+ * driver advanced from a plain function (`bench/overhead.ts`, D against W).
  */
 const driveCell = (
   experiment: Experiment.Experiment,
@@ -274,10 +277,10 @@ const driveCell = (
       onSample,
       now
     })
-    return Effect.gen(function* () {
-      while (!driver.advance()) yield* Effect.yieldNow
-      return driver.outcome()
-    })
+    const loop: Effect.Effect<CellOutcome> = Effect.suspend(() =>
+      driver.advance() ? Effect.succeed(driver.outcome()) : Effect.andThen(Effect.yieldNow, loop)
+    )
+    return loop
   })
 
 /** An experiment validated against a registry, with its cells by id. */
