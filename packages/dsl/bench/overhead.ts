@@ -46,7 +46,7 @@
  *    2.0–8.3 % while B's copy stayed within ±0.9 % of B.
  * 2. **Warm-up** (`warmup`): `PROCESSES` pairs of fresh processes (also
  *    single-threaded), each variant at the same time as a B, each process
- *    timing its first 50 runs; printed is the CPU time a variant takes
+ *    timing its first 10 runs; printed is the CPU time a variant takes
  *    beyond B over its first k runs, per run and in all (median over pairs):
  *    what the first cells of a worker thread pay for V8 to compile the
  *    runner's code.
@@ -82,11 +82,11 @@ const TRIALS = Number(process.env.TRIALS ?? 8)
 const RUNS = Number(process.env.RUNS ?? 500)
 const PROCESSES = Number(process.env.PROCESSES ?? 5)
 /**
- * Runs timed by the warm-up measurement. Beyond about 50, what the runner's
- * code costs V8 to compile is lost in the differences between two processes
- * (±5 % of a run over hundreds of runs, in B against its copy).
+ * Runs timed by the warm-up measurement: the first cells, where V8 compiles
+ * the runner's code. Over more runs the two processes of a pair drift apart
+ * by more than that costs (B's copy came out 46 % below B over 50 runs).
  */
-const COLD_RUNS = 50
+const COLD_RUNS = 10
 
 const experimentOf = (steps: number) =>
   Experiment.make({ name: "overhead", seed: 1 }).pipe(
@@ -316,7 +316,7 @@ const warmup = async (names: ReadonlyArray<Variant>): Promise<void> => {
   const { execFile } = await import("node:child_process")
   const { promisify } = await import("node:util")
   const run = promisify(execFile)
-  const firsts = [1, 10, COLD_RUNS]
+  const firsts = [1, COLD_RUNS]
   /** A fresh process's CPU time over its first k runs, for each k of `firsts` (ms). */
   const sums = async (v: Variant): Promise<Array<number>> => {
     const { stdout } = await run(
