@@ -245,6 +245,19 @@ describe.runIf(wasmActive)("WebAssembly memory", () => {
     }
   })
 
+  it("an array made by calling a heap array's constructor lives on the JS heap and is not taken for a heap block", () => {
+    const heap = createWasmHeap()
+    const a = heap.allocate(8)!
+    // Generic code may copy an array with `new x.constructor(n)`.
+    const Make = a.constructor as new (n: number) => Float64Array
+    const c = new Make(4)
+    expect(c.length).toBe(4)
+    expect(heap.contains(c)).toBe(false)
+    expect(heap.free(c)).toBe(false)
+    expect(heap.contains(a)).toBe(true)
+    expect(heap.free(a)).toBe(true)
+  })
+
   it("a freed array's later finalization does not return its block a second time", () => {
     // `free` leaves the registry entry in place (no unregister token): when the
     // freed array is collected, the callback must skip its block, which by then

@@ -79,13 +79,16 @@ const Float64ArrayLike: new (
 class WasmFloat64Array extends Float64ArrayLike {
   // Private, so not an own property: deep equality (`toEqual`, `isDeepStrictEqual`)
   // sees a plain Float64Array.
-  readonly #block: Block
+  readonly #block: Block | undefined
   constructor(buffer: ArrayBufferLike, byteOffset: number, length: number, block: Block) {
     super(buffer, byteOffset, length)
     this.#block = block
   }
-  /** The block the array lives in. */
-  get block(): Block {
+  /**
+   * The block the array lives in; undefined for an array made by calling the
+   * class directly (`new x.constructor(n)`), which lives on the JS heap.
+   */
+  get block(): Block | undefined {
     return this.#block
   }
   static get [Symbol.species]() {
@@ -195,7 +198,7 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
     free: (x) => {
       if (x.constructor !== WasmFloat64Array) return false
       const block = (x as WasmFloat64Array).block
-      if (!block.live) return false
+      if (block === undefined || !block.live) return false
       release(block)
       return true
     },
@@ -205,7 +208,7 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
       // constructor takes ≈ 1 ns; reading `x.buffer` ≈ 14 ns and `instanceof`
       // a subclass of a typed array ≈ 28 ns in V8, several times per kernel
       // call: most of the cost of a kernel on 10 entries.
-      if (x.constructor === WasmFloat64Array) return true
+      if (x.constructor === WasmFloat64Array && (x as WasmFloat64Array).block !== undefined) return true
       const b = x.buffer
       if (b === current) return true
       for (let i = buffers.length - 2; i >= 0; i--) if (buffers[i] === b) return true
@@ -223,7 +226,7 @@ export const createWasmHeap = (softLimit = DEFAULT_SOFT_LIMIT): WasmHeap => {
       for (let i = token; i < scoped.length; i++) {
         const x = scoped[i]!
         if (keep.has(x)) continue
-        release((x as WasmFloat64Array).block)
+        release((x as WasmFloat64Array).block!)
       }
       // Kept arrays stay recorded for an enclosing scope.
       const kept = scoped.slice(token).filter((x) => keep.has(x))
