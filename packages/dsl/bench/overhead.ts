@@ -53,9 +53,9 @@
  *
  * Run on demand: `node packages/dsl/bench/overhead.ts [steady|warmup]`
  * (both by default). Options (environment): `WARMUP` (default 2000),
- * `RUNS` (500), `TRIALS` (8), `PROCESSES` (5), and `VARIANTS`, a list such
- * as `W,D,W1,I` (the default; B and BB are always measured) for the steady
- * state.
+ * `RUNS` (500), `TRIALS` (8), `PROCESSES` (5), `CHILD_FLAGS`
+ * (`--single-threaded`), and `VARIANTS`, a list such as `W,D,W1,I` (the
+ * default; B and BB are always measured) for the steady state.
  */
 import { Random, Solver, Vector } from "@descent/core"
 import { GradientTransform, Optimizers } from "@descent/optim"
@@ -87,6 +87,11 @@ const PROCESSES = Number(process.env.PROCESSES ?? 5)
  * by more than that costs (B's copy came out 46 % below B over 50 runs).
  */
 const COLD_RUNS = 10
+/**
+ * Node/V8 flags of the measuring processes (`CHILD_FLAGS`, space-separated;
+ * `CHILD_FLAGS=` for V8's usual threads).
+ */
+const CHILD_FLAGS = (process.env.CHILD_FLAGS ?? "--single-threaded").split(" ").filter((f) => f !== "")
 
 const experimentOf = (steps: number) =>
   Experiment.make({ name: "overhead", seed: 1 }).pipe(
@@ -233,7 +238,7 @@ const measurePair = async (pair: readonly [Variant, Variant]): Promise<readonly 
   const run = promisify(execFile)
   const one = async (v: Variant) => {
     const { stdout } = await run(process.execPath, [
-      "--single-threaded",
+      ...CHILD_FLAGS,
       import.meta.filename,
       "--steady-child",
       v
@@ -321,7 +326,7 @@ const warmup = async (names: ReadonlyArray<Variant>): Promise<void> => {
   const sums = async (v: Variant): Promise<Array<number>> => {
     const { stdout } = await run(
       process.execPath,
-      ["--single-threaded", import.meta.filename, "--warmup-child", v],
+      [...CHILD_FLAGS, import.meta.filename, "--warmup-child", v],
       {
         maxBuffer: 1 << 26
       }
