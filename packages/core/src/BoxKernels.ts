@@ -19,15 +19,11 @@
  */
 import { DimensionMismatch } from "./Errors.ts"
 import { resident } from "./internal/dispatch.ts"
+import { requireLength } from "./internal/lengths.ts"
 import { wasm } from "./internal/wasm/runtime.ts"
 
 const heap = wasm?.heap
 const simd = wasm?.kernels
-
-/** Throws DimensionMismatch unless `a` has n entries (no allocation: called once per kernel call). */
-const requireLength = (operation: string, what: string, a: Float64Array, n: number): void => {
-  if (a.length !== n) throw new DimensionMismatch({ operation, what, expected: [n], actual: [a.length] })
-}
 
 /**
  * outᵢ ← clamp(xᵢ + α·dᵢ, lowerᵢ, upperᵢ): the point x + αd projected onto

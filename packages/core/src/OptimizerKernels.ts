@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { DimensionMismatch } from "./Errors.ts"
+import { requireLength } from "./internal/lengths.ts"
 import { wasm } from "./internal/wasm/runtime.ts"
 
 const heap = wasm?.heap
@@ -64,19 +64,9 @@ export const adam = (
   accumulate: boolean
 ): void => {
   const n = g.length
-  for (const [what, x] of [
-    ["m", m],
-    ["v", v],
-    ["out", out]
-  ] as const) {
-    if (x.length !== n)
-      throw new DimensionMismatch({
-        operation: "OptimizerKernels.adam",
-        what,
-        expected: [n],
-        actual: [x.length]
-      })
-  }
+  requireLength("OptimizerKernels.adam", "m", m, n)
+  requireLength("OptimizerKernels.adam", "v", v, n)
+  requireLength("OptimizerKernels.adam", "out", out, n)
   const c1 = 1 - k.b1
   const c2 = 1 - k.b2
   if (
@@ -154,14 +144,7 @@ export const adam = (
  */
 export const addL1Subgradient = (lambda: number, x: Float64Array, g: Float64Array): void => {
   const n = x.length
-  if (g.length !== n) {
-    throw new DimensionMismatch({
-      operation: "OptimizerKernels.addL1Subgradient",
-      what: "g",
-      expected: [n],
-      actual: [g.length]
-    })
-  }
+  requireLength("OptimizerKernels.addL1Subgradient", "g", g, n)
   if (simd !== undefined && heap!.contains(x) && heap!.contains(g)) {
     simd.addL1Subgradient(n, lambda, x.byteOffset, g.byteOffset)
     return
@@ -170,10 +153,6 @@ export const addL1Subgradient = (lambda: number, x: Float64Array, g: Float64Arra
     const xi = x[i]!
     g[i] = g[i]! + (xi > 0 ? lambda : xi < 0 ? -lambda : 0)
   }
-}
-
-const sameLengthAs = (operation: string, what: string, n: number, a: Float64Array): void => {
-  if (a.length !== n) throw new DimensionMismatch({ operation, what, expected: [n], actual: [a.length] })
 }
 
 /**
@@ -199,9 +178,9 @@ export const hadamardL1Gradient = (
   g: Float64Array
 ): boolean => {
   const n = x.length
-  sameLengthAs("OptimizerKernels.hadamardL1Gradient", "base", n, base)
-  sameLengthAs("OptimizerKernels.hadamardL1Gradient", "y", n, y)
-  sameLengthAs("OptimizerKernels.hadamardL1Gradient", "g", n, g)
+  requireLength("OptimizerKernels.hadamardL1Gradient", "base", base, n)
+  requireLength("OptimizerKernels.hadamardL1Gradient", "y", y, n)
+  requireLength("OptimizerKernels.hadamardL1Gradient", "g", g, n)
   if (
     simd !== undefined &&
     heap!.contains(base) &&
